@@ -1,0 +1,44 @@
+# Two commands a new user needs: `make demo` and `make test`.
+# Everything installs into .venv from constraints.txt (the lock).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export EHELSE_INBOX ?= $(CURDIR)/data/inbox
+export EHELSE_WAREHOUSE_DIR ?= $(CURDIR)/data/warehouse
+
+.PHONY: demo test dev docs lint install clean
+
+# Reinstall only when the dependency files change: later runs reuse the venv.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## demo: install, write a synthetic inbox, run ingest -> dbt build -> gate -> publish, print status
+demo: $(STAMP)
+	$(BIN)/ehelse demo-data --inbox "$(EHELSE_INBOX)"
+	$(BIN)/ehelse run
+	$(BIN)/ehelse status
+
+## test: install and run the whole test suite
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## dev: the Dagster UI on the same definitions (http://127.0.0.1:3000)
+dev: $(STAMP)
+	mkdir -p "$(EHELSE_WAREHOUSE_DIR)/dagster_home"
+	DAGSTER_HOME="$(EHELSE_WAREHOUSE_DIR)/dagster_home" $(BIN)/dagster dev -m dagster_project.definitions
+
+## docs: the dbt data dictionary (dbt docs generate) into dbt_project/target
+docs: $(STAMP)
+	cd dbt_project && EHELSE_WAREHOUSE_DIR="$(EHELSE_WAREHOUSE_DIR)" ../$(BIN)/dbt docs generate --profiles-dir .
+
+lint: $(STAMP)
+	$(BIN)/ruff check dagster_project tests scripts benchmarks
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs

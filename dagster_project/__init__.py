@@ -1,0 +1,1 @@
+"""ehelse-warehouse: Dagster code location."""

@@ -1,0 +1,34 @@
+"""Keyed pseudonyms for personal identifiers (fødselsnummer, HPR numbers).
+
+HMAC-SHA256 with a secret key: the same person gets the same pseudonym within
+one key, so distinct counts survive, but the clear value cannot be recovered
+or re-derived without the key (unlike a plain hash of an 11-digit number,
+which can be brute-forced in minutes).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import os
+
+KEY_ENV_VAR = "EHELSE_PSEUDONYM_KEY"
+# Development default: lets the demo run out of the box. Never use it with real data.
+DEVELOPMENT_KEY = "ehelse-development-key-do-not-use-in-production"
+
+log = logging.getLogger(__name__)
+
+
+def pseudonym_key() -> bytes:
+    """The key from EHELSE_PSEUDONYM_KEY, or the development default with a warning."""
+    key = os.environ.get(KEY_ENV_VAR, "")
+    if not key:
+        log.warning("%s is not set: using the development pseudonym key (not for real data)", KEY_ENV_VAR)
+        key = DEVELOPMENT_KEY
+    return key.encode("utf-8")
+
+
+def pseudonymise(value: str, key: bytes) -> str:
+    """Hex HMAC-SHA256 of value under key."""
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()

@@ -1,0 +1,46 @@
+"""Where things live, read from the environment (one place, so the CLI,
+Dagster resources and tests agree)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+INBOX_ENV_VAR = "EHELSE_INBOX"
+WAREHOUSE_ENV_VAR = "EHELSE_WAREHOUSE_DIR"
+SUPPRESSION_ENV_VAR = "EHELSE_MIN_CELL_COUNT"
+
+
+@dataclass(frozen=True)
+class WarehousePaths:
+    """The files of one warehouse directory."""
+
+    root: Path
+
+    @property
+    def working_db(self) -> Path:
+        """The database the pipeline writes (raw, staging, marts). BI tools never open it."""
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def published_db(self) -> Path:
+        """The database BI tools open read-only; replaced only by a passed gate."""
+        return self.root / "published.duckdb"
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.root / "published"
+
+
+def inbox_dir() -> Path:
+    return Path(os.environ.get(INBOX_ENV_VAR, "data/inbox")).resolve()
+
+
+def warehouse_dir() -> Path:
+    return Path(os.environ.get(WAREHOUSE_ENV_VAR, "data/warehouse")).resolve()
