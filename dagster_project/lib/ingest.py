@@ -1,0 +1,198 @@
+"""Load inbox files into the raw schema: idempotent, restating whole periods
+atomically, quarantining bad rows and rejecting bad files, always through the
+ledger. Pure of Dagster, so tests and benchmarks call it directly."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+
+import duckdb
+import pandas as pd
+
+from dagster_project.lib import ledger
+from dagster_project.lib.csv_io import FileRejected, read_csv
+from dagster_project.lib.inbox import InboxFile
+from dagster_project.lib.rules import SPECS, CsvSpec, FileContext, check_rows
+from dagster_project.lib.settings import SEEDS_DIR
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadOutcome:
+    file_name: str
+    family: str
+    period: str
+    status: str  # loaded | restated | unchanged | rejected | skipped (seen before, nothing recorded)
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    reason: str | None = None
+
+
+@cache
+def known_municipality_codes() -> frozenset[str]:
+    """Every code of the 2019, 2020-2023 and 2024 structures, and 9999: the correspondence seed's sources."""
+    with (SEEDS_DIR / "municipality_code_map.csv").open(encoding="utf-8") as f:
+        return frozenset(row["source_code"] for row in csv.DictReader(f))
+
+
+@cache
+def manual_measure_ids() -> frozenset[str]:
+    with (SEEDS_DIR / "measure_catalog.csv").open(encoding="utf-8") as f:
+        return frozenset(row["measure_id"] for row in csv.DictReader(f) if row["source"] == "manual")
+
+
+def raw_table_ddl(table: str, spec: CsvSpec) -> str:
+    columns = ",\n    ".join(f"{c} varchar" for c in spec.columns)
+    return f"""
+    create table if not exists {table} (
+        load_id varchar not null,
+        file_period varchar not null,
+        source_line bigint not null,
+        {columns}
+    )"""
+
+
+def ensure_raw_tables(con: duckdb.DuckDBPyConnection, families: Iterable) -> None:
+    """Create the ledger and every raw table, so dbt sources exist before the first file arrives."""
+    ledger.ensure_ledger(con)
+    for family in families:
+        if family.name in SPECS:
+            con.execute(raw_table_ddl(family.raw_table, SPECS[family.name]))
+
+
+def ingest_csv_file(con: duckdb.DuckDBPyConnection, file: InboxFile, run_id: str | None = None) -> LoadOutcome:
+    """Load one CSV file of the inbox: no-op, load, restatement or rejection."""
+    family, spec = file.family, SPECS[file.family.name]
+    started_at = datetime.now()
+    sha256 = ledger.sha256_of(file.path)
+    known = ledger.lookup(con, family.name, file.name, sha256, file.period)
+    if known.already_handled:
+        return LoadOutcome(file.name, family.name, file.period, "skipped")
+
+    entry = ledger.LedgerEntry(
+        load_id=str(uuid.uuid4()),
+        file_name=file.name,
+        file_path=str(file.path),
+        source_family=family.name,
+        period=file.period,
+        sha256=sha256,
+        size_bytes=file.path.stat().st_size,
+        encoding=None,
+        rows_read=0,
+        rows_loaded=0,
+        rows_quarantined=0,
+        status=ledger.STATUS_UNCHANGED,
+        reason=None,
+        is_current=False,
+        started_at=started_at,
+        finished_at=started_at,
+        run_id=run_id,
+    )
+    if known.loaded_before:
+        entry.reason = "content identical to an earlier, superseded version of this period: a no-op (inputs.md)"
+        entry.finished_at = datetime.now()
+        ledger.record(con, entry)
+        return LoadOutcome(file.name, family.name, file.period, entry.status, reason=entry.reason)
+
+    ctx = FileContext(file.name, file.period, known_municipality_codes(), manual_measure_ids())
+    try:
+        table = read_csv(file.path, spec.columns)
+        entry.encoding = table.encoding
+        valid, quarantined = check_rows(table, spec, ctx)
+    except FileRejected as rejection:
+        return _reject(con, entry, file, rejection)
+
+    entry.rows_read = len(table.rows) + len(table.malformed)
+    entry.rows_loaded = len(valid)
+    entry.rows_quarantined = len(quarantined)
+    # Nothing may disappear between reading and loading.
+    assert entry.rows_read == entry.rows_loaded + entry.rows_quarantined, file.name
+    entry.status = ledger.STATUS_RESTATED if known.current_load_id else ledger.STATUS_LOADED
+    entry.is_current = True
+
+    frame = pd.DataFrame(
+        [[entry.load_id, file.period, row.line_number, *(row.values[c] for c in spec.columns)] for row in valid],
+        columns=["load_id", "file_period", "source_line", *spec.columns],
+        dtype="object",
+    )
+    # One transaction: a crash anywhere in here leaves the previous version of the period in place.
+    con.execute("begin transaction")
+    try:
+        if known.current_load_id:
+            con.execute(f"delete from {family.raw_table} where load_id = ?", [known.current_load_id])
+            ledger.supersede(con, known.current_load_id, entry.load_id)
+        if len(frame):
+            con.register("incoming_rows", frame)
+            columns = ", ".join(["load_id", "file_period", "source_line", *spec.columns])
+            con.execute(f"insert into {family.raw_table} ({columns}) select {columns} from incoming_rows")
+            con.unregister("incoming_rows")
+        _quarantine(con, entry, file, quarantined)
+        entry.finished_at = datetime.now()
+        ledger.record(con, entry)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    if quarantined:
+        log.warning("%s: %d row(s) quarantined, first: line %d, %s", file.name, len(quarantined),
+                    quarantined[0][0], quarantined[0][2].message)
+    return LoadOutcome(
+        file.name, family.name, file.period, entry.status, entry.rows_read, entry.rows_loaded, entry.rows_quarantined
+    )
+
+
+def _reject(con: duckdb.DuckDBPyConnection, entry: ledger.LedgerEntry, file: InboxFile, rejection: FileRejected):
+    entry.status = ledger.STATUS_REJECTED
+    entry.reason = f"{rejection.rule}: {rejection.message}"
+    entry.finished_at = datetime.now()
+    ledger.record(con, entry)
+    log.error("rejected %s/%s: %s", file.family.folder, file.name, entry.reason)
+    return LoadOutcome(file.name, file.family.name, file.period, entry.status, reason=entry.reason)
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, entry: ledger.LedgerEntry, file: InboxFile, quarantined) -> None:
+    if not quarantined:
+        return
+    now = datetime.now()
+    con.executemany(
+        """
+        insert into raw.quarantine
+            (load_id, file_name, source_family, period, line_number, rule, message, raw_values, quarantined_at)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [
+            [entry.load_id, file.name, file.family.name, file.period, line, violation.rule,
+             f"{file.family.folder}/{file.name} line {line}: {violation.message}",
+             json.dumps(values, ensure_ascii=False), now]
+            for line, values, violation in quarantined
+        ],
+    )
+
+
+def record_unmatched(con: duckdb.DuckDBPyConnection, path, inbox, run_id: str | None = None) -> LoadOutcome:
+    """A file whose name matches no pattern: never loaded, reported once in the ledger."""
+    sha256 = ledger.sha256_of(path)
+    relative = path.relative_to(inbox).as_posix()
+    known = ledger.lookup(con, "unmatched", relative, sha256, "")
+    if known.already_handled:
+        return LoadOutcome(relative, "unmatched", "", "skipped")
+    now = datetime.now()
+    reason = "file_name: matches no file pattern of the input contract (inputs.md); not loaded"
+    ledger.record(
+        con,
+        ledger.LedgerEntry(
+            str(uuid.uuid4()), relative, str(path), "unmatched", None, sha256, path.stat().st_size, None,
+            0, 0, 0, ledger.STATUS_REJECTED, reason, False, now, now, run_id,
+        ),
+    )
+    log.error("not loaded: %s: %s", relative, reason)
+    return LoadOutcome(relative, "unmatched", "", ledger.STATUS_REJECTED, reason=reason)

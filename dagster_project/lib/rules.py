@@ -1,0 +1,246 @@
+"""Row and file rules of inputs.md, per CSV family, as pure functions.
+
+A row rule returns the violations of one row (it goes to quarantine with
+them); a file rule raises FileRejected (the whole file is refused).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+from dagster_project.lib.csv_io import CsvTable, FileRejected
+
+UNKNOWN_MUNICIPALITY = "9999"
+HELSENORGE_SERVICES = frozenset(
+    {
+        "timeavtaler",
+        "pa_vegne_av_andre",
+        "digital_dialog_fastlege",
+        "digihelsestasjon",
+        "digihelse",
+        "resepter",
+        "journalinnsyn",
+        "provesvar",
+    }
+)
+OFFERED_SERVICES = frozenset({"digihelsestasjon", "digihelsestasjon_ungdom", "digihelse"})
+_MUNICIPALITY_CODE = re.compile(r"\d{4}")
+_INTEGER = re.compile(r"-?\d+")
+_DECIMAL = re.compile(r"-?\d+(,\d+)?")
+_PERIOD = re.compile(r"\d{4}(-\d{2})?")
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class FileContext:
+    file_name: str
+    period: str
+    known_codes: frozenset[str]  # every code of the 2019, 2020 and 2024 structures, and 9999
+    manual_measures: frozenset[str] = frozenset()
+
+
+Row = dict[str, str]
+RowRule = Callable[[Row, FileContext], list[Violation]]
+FileRule = Callable[[CsvTable, FileContext], None]
+
+
+@dataclass(frozen=True)
+class CsvSpec:
+    columns: list[str]
+    row_rules: list[RowRule]
+    key: tuple[str, ...]  # unique within the file; later duplicates are quarantined
+    file_rules: list[FileRule] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def municipality(column: str, allow_unknown: bool = True) -> RowRule:
+    def rule(row: Row, ctx: FileContext) -> list[Violation]:
+        code = row[column]
+        if not _MUNICIPALITY_CODE.fullmatch(code):
+            return [Violation("invalid_municipality_code", f"{column} {code!r} is not a 4-digit code")]
+        if code == UNKNOWN_MUNICIPALITY and not allow_unknown:
+            return [Violation("unknown_municipality", f"{column} 9999 (unknown) is not allowed in this file")]
+        if code not in ctx.known_codes:
+            return [Violation("unknown_municipality", f"{column} {code} is not a known municipality code")]
+        return []
+
+    return rule
+
+
+def one_of(column: str, allowed: frozenset[str], rule_name: str) -> RowRule:
+    def rule(row: Row, ctx: FileContext) -> list[Violation]:
+        if row[column] not in allowed:
+            return [Violation(rule_name, f"{column} {row[column]!r} is not one of {', '.join(sorted(allowed))}")]
+        return []
+
+    return rule
+
+
+def non_negative_integer(column: str) -> RowRule:
+    def rule(row: Row, ctx: FileContext) -> list[Violation]:
+        value = row[column]
+        if not _INTEGER.fullmatch(value):
+            return [Violation("not_an_integer", f"{column} {value!r} is not an integer")]
+        if int(value) < 0:
+            return [Violation("negative_count", f"{column} {value} is negative")]
+        return []
+
+    return rule
+
+
+def iso_date_not_after_snapshot(column: str) -> RowRule:
+    def rule(row: Row, ctx: FileContext) -> list[Violation]:
+        try:
+            value = date.fromisoformat(row[column])
+        except ValueError:
+            return [Violation("invalid_date", f"{column} {row[column]!r} is not a YYYY-MM-DD date")]
+        if value > date.fromisoformat(ctx.period):
+            return [Violation("date_after_snapshot", f"{column} {value} is after the snapshot date {ctx.period}")]
+        return []
+
+    return rule
+
+
+def period_matches_file(column: str) -> FileRule:
+    """The content's period must be the file name's: otherwise the file is misfiled, not one bad row."""
+
+    def rule(table: CsvTable, ctx: FileContext) -> None:
+        for row in table.rows:
+            if row.values[column] != ctx.period:
+                raise FileRejected(
+                    "period_mismatch",
+                    f"line {row.line_number}: {column} {row.values[column]!r} differs from the "
+                    f"file name's period {ctx.period}",
+                )
+
+    return rule
+
+
+def unique_users_within_visits(row: Row, ctx: FileContext) -> list[Violation]:
+    visits, users = row["antall_besok"], row["antall_unike_brukere"]
+    if _INTEGER.fullmatch(visits) and _INTEGER.fullmatch(users) and int(users) > int(visits):
+        return [Violation("unique_users_exceed_visits", f"antall_unike_brukere {users} > antall_besok {visits}")]
+    return []
+
+
+def yes_no(column: str) -> RowRule:
+    return one_of(column, frozenset({"ja", "nei"}), "invalid_yes_no")
+
+
+def manual_measure(row: Row, ctx: FileContext) -> list[Violation]:
+    if row["measure_id"] not in ctx.manual_measures:
+        return [Violation("unknown_measure", f"measure_id {row['measure_id']!r} is not a manual measure of the catalog")]
+    return []
+
+
+def manual_period(row: Row, ctx: FileContext) -> list[Violation]:
+    value = row["periode"]
+    if not _PERIOD.fullmatch(value) or (len(value) == 7 and not 1 <= int(value[5:]) <= 12):
+        return [Violation("invalid_period", f"periode {value!r} is not YYYY or YYYY-MM")]
+    return []
+
+
+def decimal(column: str) -> RowRule:
+    def rule(row: Row, ctx: FileContext) -> list[Violation]:
+        if not _DECIMAL.fullmatch(row[column]):
+            return [Violation("not_a_decimal", f"{column} {row[column]!r} is not a decimal number (comma as separator)")]
+        return []
+
+    return rule
+
+
+# --------------------------------------------------------------------------- specs per family
+
+SPECS: dict[str, CsvSpec] = {
+    "helsenorge_usage": CsvSpec(
+        columns=["maaned", "kommunenummer", "tjeneste", "antall_besok", "antall_unike_brukere"],
+        row_rules=[
+            municipality("kommunenummer"),
+            one_of("tjeneste", HELSENORGE_SERVICES, "unknown_service"),
+            non_negative_integer("antall_besok"),
+            non_negative_integer("antall_unike_brukere"),
+            unique_users_within_visits,
+        ],
+        key=("maaned", "kommunenummer", "tjeneste"),
+        file_rules=[period_matches_file("maaned")],
+    ),
+    "helsenorge_offering": CsvSpec(
+        columns=["kommunenummer", "tjeneste", "tilbys_fra"],
+        row_rules=[
+            municipality("kommunenummer", allow_unknown=False),
+            one_of("tjeneste", OFFERED_SERVICES, "unknown_service"),
+            iso_date_not_after_snapshot("tilbys_fra"),
+        ],
+        key=("kommunenummer", "tjeneste"),
+    ),
+    "kj_adoption": CsvSpec(
+        columns=["kommunenummer", "innfort_dato"],
+        row_rules=[municipality("kommunenummer", allow_unknown=False), iso_date_not_after_snapshot("innfort_dato")],
+        key=("kommunenummer",),
+    ),
+    "pll": CsvSpec(
+        columns=[
+            "maaned",
+            "kommunenummer",
+            "tilrettelagt",
+            "antall_pasienter_med_pll",
+            "antall_oppslag",
+            "antall_virksomheter_som_oppdaterer",
+        ],
+        row_rules=[
+            municipality("kommunenummer", allow_unknown=False),
+            yes_no("tilrettelagt"),
+            non_negative_integer("antall_pasienter_med_pll"),
+            non_negative_integer("antall_oppslag"),
+            non_negative_integer("antall_virksomheter_som_oppdaterer"),
+        ],
+        key=("kommunenummer",),
+        file_rules=[period_matches_file("maaned")],
+    ),
+    "manual": CsvSpec(
+        columns=["measure_id", "periode", "verdi", "kilde", "kommentar"],
+        row_rules=[manual_measure, manual_period, decimal("verdi")],
+        key=("measure_id", "periode"),
+    ),
+}
+
+
+def check_rows(table: CsvTable, spec: CsvSpec, ctx: FileContext) -> tuple[list, list[tuple[int, Row, Violation]]]:
+    """Split parsed rows into valid rows and (line, row, violation) to quarantine.
+
+    A row with several violations is quarantined once, with all of them in
+    the message, so rows read = rows loaded + rows quarantined holds.
+    """
+    for file_rule in spec.file_rules:
+        file_rule(table, ctx)
+    valid = []
+    quarantined: list[tuple[int, Row, Violation]] = []
+    for line_number, fields in table.malformed:
+        values = {f"field_{i + 1}": v for i, v in enumerate(fields)}
+        quarantined.append(
+            (line_number, values, Violation("wrong_field_count", f"{len(fields)} fields, header has {len(table.columns)}"))
+        )
+    seen_keys: dict[tuple[str, ...], int] = {}
+    for row in table.rows:
+        violations = [v for rule in spec.row_rules for v in rule(row.values, ctx)]
+        key = tuple(row.values[c] for c in spec.key)
+        if not violations and key in seen_keys:
+            violations = [Violation("duplicate_key", f"{', '.join(spec.key)} repeats line {seen_keys[key]}")]
+        if violations:
+            rule = violations[0].rule
+            message = "; ".join(v.message for v in violations)
+            quarantined.append((row.line_number, row.values, Violation(rule, message)))
+        else:
+            seen_keys[key] = row.line_number
+            valid.append(row)
+    return valid, quarantined

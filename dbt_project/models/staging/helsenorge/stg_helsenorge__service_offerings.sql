@@ -1,0 +1,18 @@
+with
+
+source as (
+    select * from {{ source('helsenorge', 'offering') }}
+),
+
+renamed as (
+    select
+        load_id,
+        source_line,
+        cast(file_period as date) as snapshot_date,
+        kommunenummer as source_municipality_code,
+        tjeneste as service_code,
+        cast(tilbys_fra as date) as offered_from
+    from source
+)
+
+select * from renamed
