@@ -150,12 +150,13 @@ def supersede(con: duckdb.DuckDBPyConnection, old_load_id: str, new_load_id: str
     )
 
 
-def inconsistent_loads(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, int]]:
-    """Ledger rows where rows read != rows loaded + rows quarantined (must be none)."""
+def inconsistent_loads(con: duckdb.DuckDBPyConnection, family: str) -> list[tuple[str, int, int, int]]:
+    """Ledger rows of a family where rows read != rows loaded + rows quarantined (must be none)."""
     return con.execute(
         """
         select file_name, rows_read, rows_loaded, rows_quarantined
         from raw.load_ledger
-        where rows_read <> rows_loaded + rows_quarantined
-        """
+        where source_family = ? and rows_read <> rows_loaded + rows_quarantined
+        """,
+        [family],
     ).fetchall()

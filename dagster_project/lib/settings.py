@@ -4,6 +4,8 @@ Dagster resources and tests agree)."""
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,6 +13,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+# dbt installed beside this Python (the project's venv), even when the venv is not on PATH.
+_VENV_DBT = Path(sys.executable).parent / "dbt"
+DBT_EXECUTABLE = str(_VENV_DBT) if _VENV_DBT.exists() else (shutil.which("dbt") or "dbt")
 
 INBOX_ENV_VAR = "EHELSE_INBOX"
 WAREHOUSE_ENV_VAR = "EHELSE_WAREHOUSE_DIR"
@@ -32,6 +38,11 @@ class WarehousePaths:
     def published_db(self) -> Path:
         """The database BI tools open read-only; replaced only by a passed gate."""
         return self.root / "published.duckdb"
+
+    @property
+    def build_summary(self) -> Path:
+        """Tests run and failed in the last dbt build (written by the dbt asset)."""
+        return self.root / "dbt_build_summary.json"
 
     @property
     def parquet_dir(self) -> Path:

@@ -80,6 +80,19 @@ unioned as (
     select goal_id, goal_name_nb, n_indicators, n_green, n_yellow, n_red, n_no_target, n_no_data from per_goal
     union all
     select goal_id, goal_name_nb, n_indicators, n_green, n_yellow, n_red, n_no_target, n_no_data from all_goals
+),
+
+final as (
+    select
+        cast(goal_id as integer) as goal_id,
+        goal_name_nb,
+        cast(n_indicators as integer) as n_indicators,
+        cast(n_green as integer) as n_green,
+        cast(n_yellow as integer) as n_yellow,
+        cast(n_red as integer) as n_red,
+        cast(n_no_target as integer) as n_no_target,
+        cast(n_no_data as integer) as n_no_data
+    from unioned
 )
 
 select * from final

@@ -1,0 +1,89 @@
+"""The `ehelse` command: demo data, one pipeline run, the published status."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from dagster_project.lib.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, WarehousePaths, inbox_dir, warehouse_dir
+
+
+def _configure_paths(args: argparse.Namespace) -> tuple[Path, WarehousePaths]:
+    """Resolve inbox and warehouse to absolute paths and export them for Dagster and dbt."""
+    inbox = Path(getattr(args, "inbox", None) or inbox_dir()).resolve()
+    warehouse = Path(getattr(args, "warehouse", None) or warehouse_dir()).resolve()
+    os.environ[INBOX_ENV_VAR] = str(inbox)
+    os.environ[WAREHOUSE_ENV_VAR] = str(warehouse)
+    return inbox, WarehousePaths(warehouse)
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from dagster_project.lib.demo_data import DemoConfig, generate, last_full_month
+
+    inbox, _ = _configure_paths(args)
+    last = args.to or last_full_month()
+    cfg = DemoConfig(inbox=inbox, first_month=args.from_, last_month=last, seed=args.seed,
+                     lookups_per_day=args.lookups_per_day)
+    written = generate(cfg)
+    total = sum(written.values())
+    print(f"demo inbox {inbox}: {args.from_} .. {last}, seed {args.seed}: {total} file(s) written or changed")
+    for family, count in sorted(written.items()):
+        print(f"  {family:<22} {count}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    _configure_paths(args)
+    from dagster_project.runner import run_pipeline
+
+    outcome = run_pipeline()
+    print(outcome.message)
+    return 0 if outcome.ok else 1
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    _, paths = _configure_paths(args)
+    from dagster_project.lib.status import format_status
+
+    if not paths.published_db.exists():
+        print(f"no publication yet: {paths.published_db} does not exist (run `ehelse run`)", file=sys.stderr)
+        return 1
+    print(format_status(paths.published_db))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ehelse", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo-data", help="write a synthetic inbox that follows inputs.md")
+    demo.add_argument("--inbox", help=f"inbox directory (default ${INBOX_ENV_VAR} or data/inbox)")
+    demo.add_argument("--from", dest="from_", default="2021-01", metavar="YYYY-MM", help="first month (2021-01)")
+    demo.add_argument("--to", metavar="YYYY-MM", help="last month (default: the last full month)")
+    demo.add_argument("--seed", type=int, default=2023, help="random seed: same seed, same bytes (2023)")
+    demo.add_argument("--lookups-per-day", type=int, default=60,
+                      help="kjernejournal lookups a day at the 2021 level (demo scale; national is ~200000)")
+    demo.set_defaults(func=cmd_demo_data)
+
+    run = sub.add_parser("run", help="ingest -> dbt build -> quality gate -> publish, once")
+    run.add_argument("--inbox", help=f"inbox directory (default ${INBOX_ENV_VAR} or data/inbox)")
+    run.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV_VAR} or data/warehouse)")
+    run.set_defaults(func=cmd_run)
+
+    status = sub.add_parser("status", help="print marts.measure_status and the goal summary from published.duckdb")
+    status.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV_VAR} or data/warehouse)")
+    status.set_defaults(func=cmd_status)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""One asset per CSV family of inputs.md, landing rows in the raw schema.
+
+Monthly feeds are partitioned by month with a single-run backfill policy: a
+backfill of any range is one run that loads every pending file of the range
+(already-loaded files cost one hash and one ledger look-up).
+"""
+
+
+import dagster as dg
+
+from dagster_project.lib.inbox import FAMILIES, FAMILY_BY_NAME, FileFamily, scan_inbox
+from dagster_project.lib.ingest import LoadOutcome, ensure_raw_tables, ingest_csv_file, record_unmatched
+from dagster_project.resources import WarehouseResource
+
+MONTHLY = dg.MonthlyPartitionsDefinition(start_date="2019-01", fmt="%Y-%m", end_offset=1)
+
+# Every write to the working DuckDB file shares one pool with a limit of 1
+# (dagster.yaml): DuckDB admits one writing process.
+WRITER_POOL = "duckdb_writer"
+
+
+def _summarise(outcomes: list[LoadOutcome]) -> dict[str, dg.MetadataValue | int | str]:
+    changed = [o for o in outcomes if o.status != "skipped"]
+    periods = sorted(o.period for o in changed if o.period)
+    by_status: dict[str, int] = {}
+    for o in changed:
+        by_status[o.status] = by_status.get(o.status, 0) + 1
+    rejected = [f"{o.file_name}: {o.reason}" for o in changed if o.status == "rejected"]
+    return {
+        "files_seen": len(outcomes),
+        "files_changed": len(changed),
+        "files_by_status": dg.MetadataValue.json(by_status),
+        "rows_loaded": sum(o.rows_loaded for o in changed),
+        "rows_quarantined": sum(o.rows_quarantined for o in changed),
+        "period_range": f"{periods[0]} .. {periods[-1]}" if periods else "-",
+        "rejected_files": dg.MetadataValue.md("\n".join(f"- {r}" for r in rejected) or "none"),
+    }
+
+
+def load_family(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, family: FileFamily
+) -> dg.MaterializeResult:
+    scan = scan_inbox(warehouse.inbox_path)
+    wanted = set(context.partition_keys) if context.has_partition_key_range or context.has_partition_key else None
+    files = [f for f in scan.files if f.family is family and (wanted is None or f.period in wanted)]
+    outcomes: list[LoadOutcome] = []
+    with warehouse.connect() as con:
+        ensure_raw_tables(con, FAMILIES)
+        for i, file in enumerate(files, start=1):
+            outcomes.append(ingest_csv_file(con, file, context.run_id))
+            if i % 100 == 0:
+                context.log.info(f"{family.name}: {i}/{len(files)} files handled")
+        # Files whose names match no pattern are reported by the usage asset, once per content.
+        if family.name == "helsenorge_usage":
+            for path in scan.unmatched:
+                outcomes.append(record_unmatched(con, path, warehouse.inbox_path, context.run_id))
+    for o in outcomes:
+        if o.status == "rejected":
+            context.log.error(f"rejected {o.file_name}: {o.reason}")
+    return dg.MaterializeResult(metadata=_summarise(outcomes))
+
+
+def _ingestion_asset(family_name: str, description: str, partitioned: bool) -> dg.AssetsDefinition:
+    family = FAMILY_BY_NAME[family_name]
+    schema, table = family.raw_table.split(".")
+
+    @dg.asset(
+        key=[schema, table],
+        group_name="raw",
+        description=description,
+        kinds={"duckdb", "python"},
+        owners=["team:data-engineering"],
+        partitions_def=MONTHLY if partitioned else None,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+        pool=WRITER_POOL,
+        tags={"source_family": family.name},
+    )
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        return load_family(context, warehouse, family)
+
+    return _asset
+
+
+helsenorge_usage = _ingestion_asset(
+    "helsenorge_usage", "Helsenorge visits per municipality, service and month (helsenorge_bruk_YYYY-MM.csv).", True
+)
+helsenorge_offering = _ingestion_asset(
+    "helsenorge_offering",
+    "Snapshots of municipalities offering Digihelsestasjon/Digihelse (helsenorge_tjenestetilbud_YYYY-MM-DD.csv).",
+    False,
+)
+kj_adoption = _ingestion_asset(
+    "kj_adoption", "Snapshots of municipalities that have adopted kjernejournal (kj_innforing_YYYY-MM-DD.csv).", False
+)
+pll_monthly = _ingestion_asset(
+    "pll", "Pasientens legemiddelliste per municipality and month (pll_YYYY-MM.csv).", True
+)
+manual_observations = _ingestion_asset(
+    "manual", "Steward-entered observations (indikator_observasjoner.csv; the whole file is the truth).", False
+)
+
+INGESTION_ASSETS = [helsenorge_usage, helsenorge_offering, kj_adoption, pll_monthly, manual_observations]
+PARTITIONED_INGESTION_ASSETS = [helsenorge_usage, pll_monthly]

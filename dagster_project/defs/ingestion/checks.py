@@ -1,0 +1,61 @@
+"""Ingestion rules as asset checks: the ledger must balance (blocking) and
+rejected files are reported (warning: the previous data stays published)."""
+
+
+import dagster as dg
+
+from dagster_project.defs.ingestion.assets import INGESTION_ASSETS
+from dagster_project.lib import ledger
+from dagster_project.resources import WarehouseResource
+
+
+def _family_of(asset: dg.AssetsDefinition) -> str:
+    return asset.specs_by_key[asset.key].tags["source_family"]
+
+
+def _ledger_checks(asset: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
+    family = _family_of(asset)
+
+    @dg.asset_check(asset=asset, name="ledger_balances", blocking=True,
+                    description="rows read = rows loaded + rows quarantined for every file of the family")
+    def ledger_balances(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect() as con:
+            ledger.ensure_ledger(con)
+            broken = ledger.inconsistent_loads(con, family)
+        return dg.AssetCheckResult(
+            passed=not broken,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={
+                "unbalanced_files": len(broken),
+                "examples": dg.MetadataValue.json([list(map(str, b)) for b in broken[:5]]),
+            },
+        )
+
+    @dg.asset_check(asset=asset, name="no_rejected_files",
+                    description="files of the family that were rejected and not replaced by a later good version")
+    def no_rejected_files(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        with warehouse.connect() as con:
+            ledger.ensure_ledger(con)
+            rejected = con.execute(
+                """
+                select file_name, reason from raw.load_ledger as l
+                where source_family = ? and status = 'rejected'
+                  and not exists (
+                      select 1 from raw.load_ledger as later
+                      where later.file_name = l.file_name and later.source_family = l.source_family
+                        and later.finished_at > l.finished_at and later.status in ('loaded', 'restated', 'unchanged')
+                  )
+                """,
+                [family],
+            ).fetchall()
+        return dg.AssetCheckResult(
+            passed=not rejected,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"rejected_files": len(rejected),
+                      "examples": dg.MetadataValue.md("\n".join(f"- {f}: {r}" for f, r in rejected[:10]) or "none")},
+        )
+
+    return [ledger_balances, no_rejected_files]
+
+
+INGESTION_CHECKS = [check for asset in INGESTION_ASSETS for check in _ledger_checks(asset)]

@@ -1,0 +1,56 @@
+"""The inbox sensor: a run for every new or changed file, never twice.
+
+The cursor remembers (size, mtime) per file so that only new or touched
+files are hashed; the run key is the file's sha256, so Dagster itself
+refuses to launch a second run for the same content.
+"""
+
+
+import json
+
+import dagster as dg
+
+from dagster_project.defs.ingestion.assets import PARTITIONED_INGESTION_ASSETS
+from dagster_project.defs.pipeline.jobs import ingest_monthly_feeds, transform_and_publish
+from dagster_project.lib.inbox import scan_inbox
+from dagster_project.lib.ledger import sha256_of
+from dagster_project.resources import WarehouseResource
+
+PARTITIONED_FAMILIES = {a.specs_by_key[a.key].tags["source_family"] for a in PARTITIONED_INGESTION_ASSETS}
+
+
+@dg.sensor(jobs=[ingest_monthly_feeds, transform_and_publish], minimum_interval_seconds=60,
+           default_status=dg.DefaultSensorStatus.STOPPED)
+def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
+    seen: dict[str, list] = json.loads(context.cursor) if context.cursor else {}
+    requests: list[dg.RunRequest] = []
+    changed_unpartitioned: list[str] = []
+    for file in scan_inbox(warehouse.inbox_path).files:
+        stat = file.path.stat()
+        key = str(file.path)
+        if key in seen and seen[key][:2] == [stat.st_size, stat.st_mtime_ns]:
+            continue
+        sha = sha256_of(file.path)
+        seen[key] = [stat.st_size, stat.st_mtime_ns, sha]
+        if file.family.name in PARTITIONED_FAMILIES:
+            requests.append(
+                dg.RunRequest(job_name=ingest_monthly_feeds.name, partition_key=file.period, run_key=f"{file.name}:{sha}")
+            )
+        else:
+            changed_unpartitioned.append(f"{file.name}:{sha}")
+    if changed_unpartitioned:
+        requests.append(
+            dg.RunRequest(job_name=transform_and_publish.name, run_key="|".join(sorted(changed_unpartitioned))[:4000])
+        )
+    return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen))
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[ingest_monthly_feeds],
+    request_job=transform_and_publish,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+)
+def publish_after_ingestion(context: dg.RunStatusSensorContext) -> dg.RunRequest:
+    """New monthly data is published by the same gate as everything else."""
+    return dg.RunRequest(run_key=f"after:{context.dagster_run.run_id}")

@@ -1,0 +1,80 @@
+"""The dbt project as Dagster assets; dbt tests become asset checks.
+
+The translator puts every dbt node under a key named after its layer
+(seeds/…, staging/…, intermediate/…, marts/…) and maps dbt sources onto the
+raw/… keys of the ingestion assets, so the graph is one lineage from inbox
+files to the published marts.
+"""
+
+
+import os
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from dagster_project.defs.ingestion.assets import WRITER_POOL
+from dagster_project.lib.publish import write_build_summary
+from dagster_project.lib.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, WAREHOUSE_ENV_VAR
+from dagster_project.resources import WarehouseResource
+
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+_DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
+
+
+def manifest_is_stale(project: DbtProject) -> bool:
+    """True when a dbt file is newer than manifest.json: parse only then, not on every run."""
+    manifest = project.manifest_path
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    for name in _DBT_INPUTS:
+        path = project.project_dir / name
+        files = [path] if path.is_file() else path.rglob("*")
+        if any(f.is_file() and f.stat().st_mtime > built for f in files):
+            return True
+    return False
+
+
+def ensure_manifest(project: DbtProject = DBT_PROJECT) -> None:
+    if manifest_is_stale(project):
+        dbt = DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
+        dbt.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+
+
+ensure_manifest()
+
+
+class EhelseDbtTranslator(DagsterDbtTranslator):
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey(["raw", dbt_resource_props["identifier"]])
+        return dg.AssetKey([self.get_group_name(dbt_resource_props), dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "seeds"
+        return dbt_resource_props["fqn"][1]  # staging, intermediate or marts
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return ["team:analytics-engineering"]
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=EhelseDbtTranslator(),
+    pool=WRITER_POOL,
+)
+def ehelse_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
+    # profiles.yml reads the working database's directory from the environment;
+    # the dbt subprocess inherits ours, so make it the resource's absolute path.
+    os.environ[WAREHOUSE_ENV_VAR] = str(warehouse.paths.root)
+    warehouse.paths.root.mkdir(parents=True, exist_ok=True)
+    invocation = dbt.cli(["build"], context=context)
+    yield from invocation.stream()
+    # The publication step reports how many tests guarded it.
+    write_build_summary(warehouse.paths, invocation.get_artifact("run_results.json"))

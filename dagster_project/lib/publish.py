@@ -1,0 +1,165 @@
+"""Publication: copy the marts of the working database into a fresh DuckDB
+file, verify it, and move it into place with an atomic rename.
+
+A reader holding the old published.duckdb open keeps reading the old file
+(the rename replaces the directory entry, not the open inode) and never
+blocks the publication; a new reader sees the new file whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.lib.settings import WarehousePaths
+
+PUBLISHED_TABLES = ("dim_measure", "fct_measure_value", "measure_status", "goal_summary")
+# Column names that would mean person-level data leaked into a published table.
+FORBIDDEN_COLUMNS = re.compile(r"fnr|fodselsnummer|hpr|pseudonym|respondent|pasient_id", re.IGNORECASE)
+
+
+class PublicationRefused(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Publication:
+    publication_id: str
+    published_at: datetime
+    path: Path
+    row_counts: dict[str, int]
+    files_loaded: int
+    rows_quarantined: int
+    checks_run: int
+
+
+def write_build_summary(paths: WarehousePaths, run_results: dict) -> None:
+    """Tests run and failed in the last dbt build, for the publication log."""
+    tests = [r for r in run_results["results"] if r["unique_id"].startswith("test.")]
+    summary = {"tests_run": len(tests), "tests_failed": sum(r["status"] in ("fail", "error") for r in tests)}
+    paths.build_summary.write_text(json.dumps(summary))
+
+
+def dbt_test_count(paths: WarehousePaths) -> tuple[int, int]:
+    """(tests run, tests failed) of the last dbt build."""
+    if not paths.build_summary.exists():
+        return 0, 0
+    summary = json.loads(paths.build_summary.read_text())
+    return summary["tests_run"], summary["tests_failed"]
+
+
+def new_publication_id(now: datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def publish(paths: WarehousePaths, other_checks_run: int = 0) -> Publication:
+    """Build published.duckdb from the working database's marts and swap it in atomically."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    publication_id = new_publication_id(now)
+    tests_run, tests_failed = dbt_test_count(paths)
+    if tests_failed:
+        raise PublicationRefused(f"{tests_failed} dbt test(s) failed in the last build")
+    tmp = paths.root / f".published-{publication_id}.duckdb"
+    con = duckdb.connect(str(tmp))
+    try:
+        con.execute(f"attach '{paths.working_db}' as working (read_only)")
+        con.execute("create schema marts")
+        for table in PUBLISHED_TABLES:
+            con.execute(f"create table marts.{table} as select * from working.marts.{table}")
+        files_loaded, rows_quarantined = con.execute(
+            "select count(*), coalesce(sum(rows_quarantined), 0) from working.raw.load_ledger where is_current"
+        ).fetchone()
+        _write_publication_files(con, publication_id)
+        _write_publication_log(
+            con, paths, publication_id, now, files_loaded, rows_quarantined, tests_run + other_checks_run
+        )
+        row_counts = _verify(con)
+        con.execute("detach working")
+    finally:
+        con.close()
+    os.replace(tmp, paths.published_db)
+    _write_parquet(paths)
+    return Publication(
+        publication_id, now, paths.published_db, row_counts, files_loaded, rows_quarantined, tests_run + other_checks_run
+    )
+
+
+def _write_publication_files(con: duckdb.DuckDBPyConnection, publication_id: str) -> None:
+    """Which file versions this publication contains: the trace from a number back to its files."""
+    con.execute(
+        """
+        create table marts.publication_files as
+        select ? as publication_id, source_family, period, file_name, sha256, load_id, rows_loaded, rows_quarantined
+        from working.raw.load_ledger
+        where is_current
+        order by source_family, period
+        """,
+        [publication_id],
+    )
+
+
+def _write_publication_log(con, paths: WarehousePaths, publication_id, now, files_loaded, rows_quarantined, checks):
+    """The log carries over every earlier publication, then appends this one."""
+    con.execute(
+        """
+        create table marts.publication_log (
+            publication_id varchar, published_at timestamp, files_loaded bigint, rows_quarantined bigint,
+            checks_run bigint, checks_failed bigint, source_files varchar
+        )
+        """
+    )
+    if paths.published_db.exists():
+        con.execute(f"attach '{paths.published_db}' as previous (read_only)")
+        con.execute("insert into marts.publication_log select * from previous.marts.publication_log")
+        con.execute("detach previous")
+    con.execute(
+        "insert into marts.publication_log values (?, ?, ?, ?, ?, 0, ?)",
+        [publication_id, now, files_loaded, rows_quarantined, checks,
+         "see marts.publication_files for the file versions of this publication"],
+    )
+
+
+def _verify(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    counts = {}
+    for table in PUBLISHED_TABLES:
+        published = con.execute(f"select count(*) from marts.{table}").fetchone()[0]
+        working = con.execute(f"select count(*) from working.marts.{table}").fetchone()[0]
+        if published != working:
+            raise PublicationRefused(f"marts.{table}: {published} rows published, {working} in the working database")
+        counts[table] = published
+    columns = con.execute(
+        "select table_name, column_name from information_schema.columns where table_schema = 'marts'"
+    ).fetchall()
+    leaked = [f"{t}.{c}" for t, c in columns if FORBIDDEN_COLUMNS.search(c)]
+    if leaked:
+        raise PublicationRefused(f"person-level columns must never be published: {', '.join(leaked)}")
+    if counts["measure_status"] == 0:
+        raise PublicationRefused("marts.measure_status is empty")
+    return counts
+
+
+def _write_parquet(paths: WarehousePaths) -> None:
+    """published/<table>.parquet, written to a temporary folder and swapped in."""
+    staging = paths.root / ".published-parquet"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    con = duckdb.connect(str(paths.published_db), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
+        for table in tables:
+            con.execute(f"copy marts.{table} to '{staging / (table + '.parquet')}' (format parquet)")
+    finally:
+        con.close()
+    paths.parquet_dir.mkdir(parents=True, exist_ok=True)
+    for file in staging.iterdir():
+        os.replace(file, paths.parquet_dir / file.name)
+    staging.rmdir()

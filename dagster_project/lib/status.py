@@ -1,0 +1,73 @@
+"""The status table `ehelse status` prints, read from published.duckdb only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+STATUS_LABELS = {
+    "green": "grønn",
+    "yellow": "gul",
+    "red": "rød",
+    "no_target": "uten mål",
+    "no_data": "mangler data",
+}
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}".replace(",", " ")
+    return f"{value:.1f}"
+
+
+def format_table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join(lines)
+
+
+def format_status(published_db: Path) -> str:
+    con = duckdb.connect(str(published_db), read_only=True)
+    try:
+        measures = con.execute(
+            """
+            select s.measure_id, m.name_nb, s.latest_period, s.latest_value, s.target_value, s.status
+            from marts.measure_status as s
+            inner join marts.dim_measure as m on s.measure_id = m.measure_id
+            order by s.goal_id, string_split(s.measure_id, '.')[2]::int nulls first,
+                     coalesce(string_split(s.measure_id, '.')[3]::int, 0)
+            """
+        ).fetchall()
+        goals = con.execute(
+            """
+            select goal_id, goal_name_nb, n_indicators, n_green, n_yellow, n_red, n_no_target, n_no_data
+            from marts.goal_summary order by goal_id = 0, goal_id
+            """
+        ).fetchall()
+        publication = con.execute(
+            "select publication_id, published_at from marts.publication_log order by published_at desc limit 1"
+        ).fetchone()
+    finally:
+        con.close()
+    rows = [
+        [mid, (name[:48] + "…") if len(name) > 49 else name, period or "-", _number(value), _number(target),
+         STATUS_LABELS.get(status, status)]
+        for mid, name, period, value, target, status in measures
+    ]
+    out = [f"Publication {publication[0]} ({publication[1]:%Y-%m-%d %H:%M} UTC)", ""]
+    out.append(format_table(["measure", "name", "latest period", "value", "target", "status"], rows))
+    out.append("")
+    goal_rows = [
+        [str(g[0]) if g[0] else "alle", g[1], str(g[2]), str(g[3]), str(g[4]), str(g[5]), str(g[6]), str(g[7])]
+        for g in goals
+    ]
+    out.append(format_table(["goal", "name", "indicators", "green", "yellow", "red", "no target", "no data"], goal_rows))
+    total = next(g for g in goals if g[0] == 0)
+    out.append("")
+    out.append(f"{total[4]}/{total[2]} strategiske e-helseindikatorer er gule, {total[5]}/{total[2]} røde.")
+    return "\n".join(out)

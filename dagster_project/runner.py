@@ -1,0 +1,161 @@
+"""`ehelse run`: the whole pipeline once, in-process, on the definitions of
+definitions.py (the same jobs the Dagster UI and schedules run).
+
+1. Each monthly feed: one single-run backfill over the months in the inbox.
+2. transform_and_publish: snapshot and manual feeds, dbt build (models and
+   tests), and the publication, which blocking checks and failed tests stop.
+
+With nothing new in the inbox and no change to the dbt project since the last
+publication, nothing runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from dagster_project.lib.inbox import InboxFile, scan_inbox
+from dagster_project.lib.ledger import sha256_of
+from dagster_project.lib.rules import SPECS
+from dagster_project.lib.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, WarehousePaths, inbox_dir, warehouse_dir
+
+log = logging.getLogger(__name__)
+_FINGERPRINTED = ("dbt_project.yml", "models", "seeds", "macros", "tests")
+# The CLI prints a summary; the step-by-step log stays in the Dagster instance.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    ok: bool
+    published: bool
+    message: str
+
+
+def project_fingerprint() -> str:
+    """Hash of everything that changes published numbers besides the inbox."""
+    digest = hashlib.sha256()
+    roots = [DBT_PROJECT_DIR / name for name in _FINGERPRINTED] + [EXPECTATIONS_DIR]
+    for root in roots:
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for f in files:
+            digest.update(str(f.relative_to(DBT_PROJECT_DIR.parent)).encode())
+            digest.update(f.read_bytes())
+    return digest.hexdigest()
+
+
+def pending_files(paths: WarehousePaths, files: list[InboxFile], unmatched: list[Path]) -> int:
+    """Inbox files whose current content the ledger has not handled yet."""
+    if not paths.working_db.exists():
+        return len(files) + len(unmatched)
+    con = duckdb.connect(str(paths.working_db), read_only=True)
+    try:
+        handled = {
+            (name, sha)
+            for name, sha in con.execute(
+                """
+                select file_name, arg_max(sha256, finished_at) from raw.load_ledger group by source_family, file_name
+                """
+            ).fetchall()
+        }
+    except duckdb.CatalogException:
+        return len(files) + len(unmatched)
+    finally:
+        con.close()
+    inbox = inbox_dir()
+    names = [(f.name, f.path) for f in files] + [(p.relative_to(inbox).as_posix(), p) for p in unmatched]
+    return sum((name, sha256_of(path)) not in handled for name, path in names)
+
+
+def _instance() -> dg.DagsterInstance:
+    """The persistent instance when DAGSTER_HOME is set (runs show in the UI), else a throwaway one."""
+    import os
+
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
+    reasons = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            first_line = (error.message if error else "").strip().splitlines()[:1]
+            reasons.append(f"step {event.step_key} failed: {first_line[0] if first_line else ''}")
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed:
+                severity = evaluation.severity.value if evaluation.severity else "ERROR"
+                reasons.append(
+                    f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed ({severity})"
+                )
+    return reasons
+
+
+def run_pipeline() -> RunOutcome:
+    from dagster_project.definitions import defs
+    from dagster_project.defs.ingestion.assets import MONTHLY, PARTITIONED_INGESTION_ASSETS
+
+    paths = WarehousePaths(warehouse_dir())
+    scan = scan_inbox(inbox_dir())
+    fingerprint = project_fingerprint()
+    fingerprint_file = paths.root / "last_publication_fingerprint"
+    loadable = [f for f in scan.files if f.family.name in SPECS]
+    pending = pending_files(paths, loadable, scan.unmatched)
+    if (
+        pending == 0
+        and paths.published_db.exists()
+        and fingerprint_file.exists()
+        and fingerprint_file.read_text() == fingerprint
+    ):
+        return RunOutcome(True, False, "nothing changed: no new files in the inbox, no change to the dbt project")
+
+    instance = _instance()
+    valid_months = set(MONTHLY.get_partition_keys())
+    warnings: list[str] = []
+    for asset in PARTITIONED_INGESTION_ASSETS:
+        family = asset.specs_by_key[asset.key].tags["source_family"]
+        periods = sorted({f.period for f in scan.files if f.family.name == family})
+        outside = [p for p in periods if p not in valid_months]
+        if outside:
+            warnings.append(f"{family}: {len(outside)} file(s) outside the partitions, not loaded: {outside[:3]}")
+        periods = [p for p in periods if p in valid_months]
+        if not periods:
+            continue
+        result = defs.get_job_def("ingest_monthly_feeds").execute_in_process(
+            instance=instance,
+            asset_selection=[asset.key],
+            run_config=QUIET,
+            tags={
+                "dagster/asset_partition_range_start": periods[0],
+                "dagster/asset_partition_range_end": periods[-1],
+            },
+            raise_on_error=False,
+        )
+        if not result.success:
+            return RunOutcome(False, False, "ingestion failed:\n  " + "\n  ".join(_failures(result)))
+
+    result = defs.get_job_def("transform_and_publish").execute_in_process(
+        instance=instance, run_config=QUIET, raise_on_error=False
+    )
+    failures = _failures(result)
+    blocking = [f for f in failures if "(WARN)" not in f]
+    warnings += [f for f in failures if "(WARN)" in f]
+    published = any(
+        mat.asset_key == dg.AssetKey(["published"]) for mat in result.asset_materializations_for_node("published")
+    ) if result.success else False
+    notes = "".join(f"\n  warning: {w}" for w in warnings)
+    if not result.success or not published:
+        return RunOutcome(
+            False,
+            False,
+            "quality gate refused to publish; the previous publication is unchanged:\n  "
+            + "\n  ".join(blocking or ["the run failed"])
+            + notes,
+        )
+    fingerprint_file.write_text(fingerprint)
+    return RunOutcome(True, True, f"published {paths.published_db}{notes}")
