@@ -1,0 +1,40 @@
+"""Shared fixtures: a small generated inbox and an isolated warehouse per test."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dagster_project.lib.demo_data import DemoConfig, generate
+from dagster_project.lib.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR
+
+# 2021-01 .. 2022-12 covers the 1.1.x baseline window and gives 13 months
+# with a full 12-month history; few lookups keep the suite fast.
+SMALL_RANGE = ("2021-01", "2022-12")
+
+
+@pytest.fixture(scope="session")
+def demo_inbox_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    inbox = tmp_path_factory.mktemp("inbox_template")
+    generate(DemoConfig(inbox=inbox, first_month=SMALL_RANGE[0], last_month=SMALL_RANGE[1], lookups_per_day=5))
+    return inbox
+
+
+@pytest.fixture
+def demo_inbox(demo_inbox_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the generated inbox that a test may change."""
+    inbox = tmp_path / "inbox"
+    shutil.copytree(demo_inbox_template, inbox)
+    return inbox
+
+
+@pytest.fixture
+def warehouse_env(demo_inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point EHELSE_INBOX / EHELSE_WAREHOUSE_DIR at temporary folders; returns the warehouse dir."""
+    warehouse = tmp_path / "warehouse"
+    monkeypatch.setenv(INBOX_ENV_VAR, str(demo_inbox))
+    monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    return warehouse
