@@ -24,21 +24,21 @@ demo: $(STAMP)
 	$(BIN)/ehelse run
 	$(BIN)/ehelse status
 
-## test: install and run the whole test suite
+## test: install, lint, and run the whole test suite
 test: $(STAMP)
+	$(BIN)/ruff check dagster_project tests scripts
 	$(BIN)/python -m pytest
 
 ## dev: the Dagster UI on the same definitions (http://127.0.0.1:3000)
 dev: $(STAMP)
-	mkdir -p "$(EHELSE_WAREHOUSE_DIR)/dagster_home"
-	DAGSTER_HOME="$(EHELSE_WAREHOUSE_DIR)/dagster_home" $(BIN)/dagster dev -m dagster_project.definitions
+	DAGSTER_HOME="$(CURDIR)/dagster_home" $(BIN)/dagster dev -m dagster_project.definitions
 
 ## docs: the dbt data dictionary (dbt docs generate) into dbt_project/target
 docs: $(STAMP)
 	cd dbt_project && EHELSE_WAREHOUSE_DIR="$(EHELSE_WAREHOUSE_DIR)" ../$(BIN)/dbt docs generate --profiles-dir .
 
 lint: $(STAMP)
-	$(BIN)/ruff check dagster_project tests scripts benchmarks
+	$(BIN)/ruff check dagster_project tests scripts
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

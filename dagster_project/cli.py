@@ -8,7 +8,13 @@ import os
 import sys
 from pathlib import Path
 
-from dagster_project.lib.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, WarehousePaths, inbox_dir, warehouse_dir
+from dagster_project.lib.settings import (
+    INBOX_ENV_VAR,
+    WAREHOUSE_ENV_VAR,
+    WarehousePaths,
+    inbox_dir,
+    warehouse_dir,
+)
 
 
 def _configure_paths(args: argparse.Namespace) -> tuple[Path, WarehousePaths]:
@@ -25,8 +31,13 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
     inbox, _ = _configure_paths(args)
     last = args.to or last_full_month()
-    cfg = DemoConfig(inbox=inbox, first_month=args.from_, last_month=last, seed=args.seed,
-                     lookups_per_day=args.lookups_per_day)
+    cfg = DemoConfig(
+        inbox=inbox,
+        first_month=args.from_,
+        last_month=last,
+        seed=args.seed,
+        lookups_per_day=args.lookups_per_day,
+    )
     written = generate(cfg)
     total = sum(written.values())
     print(f"demo inbox {inbox}: {args.from_} .. {last}, seed {args.seed}: {total} file(s) written or changed")
@@ -64,8 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--from", dest="from_", default="2021-01", metavar="YYYY-MM", help="first month (2021-01)")
     demo.add_argument("--to", metavar="YYYY-MM", help="last month (default: the last full month)")
     demo.add_argument("--seed", type=int, default=2023, help="random seed: same seed, same bytes (2023)")
-    demo.add_argument("--lookups-per-day", type=int, default=60,
-                      help="kjernejournal lookups a day at the 2021 level (demo scale; national is ~200000)")
+    demo.add_argument(
+        "--lookups-per-day",
+        type=int,
+        default=60,
+        help="kjernejournal lookups a day at the 2021 level (demo scale; national is ~200000)",
+    )
     demo.set_defaults(func=cmd_demo_data)
 
     run = sub.add_parser("run", help="ingest -> dbt build -> quality gate -> publish, once")

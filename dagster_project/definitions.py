@@ -14,7 +14,13 @@ from dagster_project.defs.pipeline.schedules import monthly_ingestion_schedule, 
 from dagster_project.defs.pipeline.sensors import inbox_sensor, publish_after_ingestion
 from dagster_project.defs.publication.assets import published
 from dagster_project.defs.transform.assets import DBT_PROJECT, ehelse_dbt_models
-from dagster_project.lib.settings import DBT_EXECUTABLE, INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, inbox_dir, warehouse_dir
+from dagster_project.lib.settings import (
+    DBT_EXECUTABLE,
+    INBOX_ENV_VAR,
+    WAREHOUSE_ENV_VAR,
+    inbox_dir,
+    warehouse_dir,
+)
 from dagster_project.resources import WarehouseResource
 
 # EnvVar needs the variables set: default them to absolute paths so that
@@ -29,9 +35,7 @@ defs = dg.Definitions(
     schedules=[monthly_ingestion_schedule, monthly_publication_schedule],
     sensors=[inbox_sensor, publish_after_ingestion],
     resources={
-        "warehouse": WarehouseResource(
-            inbox=dg.EnvVar(INBOX_ENV_VAR), warehouse_dir=dg.EnvVar(WAREHOUSE_ENV_VAR)
-        ),
+        "warehouse": WarehouseResource(inbox=dg.EnvVar(INBOX_ENV_VAR), warehouse_dir=dg.EnvVar(WAREHOUSE_ENV_VAR)),
         "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE),
     },
 )

@@ -22,7 +22,13 @@ import duckdb
 from dagster_project.lib.inbox import InboxFile, scan_inbox
 from dagster_project.lib.ledger import sha256_of
 from dagster_project.lib.rules import SPECS
-from dagster_project.lib.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, WarehousePaths, inbox_dir, warehouse_dir
+from dagster_project.lib.settings import (
+    DBT_PROJECT_DIR,
+    EXPECTATIONS_DIR,
+    WarehousePaths,
+    inbox_dir,
+    warehouse_dir,
+)
 
 log = logging.getLogger(__name__)
 _FINGERPRINTED = ("dbt_project.yml", "models", "seeds", "macros", "tests")
@@ -126,7 +132,7 @@ def run_pipeline() -> RunOutcome:
         periods = [p for p in periods if p in valid_months]
         if not periods:
             continue
-        result = defs.get_job_def("ingest_monthly_feeds").execute_in_process(
+        result = defs.resolve_job_def("ingest_monthly_feeds").execute_in_process(
             instance=instance,
             asset_selection=[asset.key],
             run_config=QUIET,
@@ -139,15 +145,17 @@ def run_pipeline() -> RunOutcome:
         if not result.success:
             return RunOutcome(False, False, "ingestion failed:\n  " + "\n  ".join(_failures(result)))
 
-    result = defs.get_job_def("transform_and_publish").execute_in_process(
+    result = defs.resolve_job_def("transform_and_publish").execute_in_process(
         instance=instance, run_config=QUIET, raise_on_error=False
     )
     failures = _failures(result)
     blocking = [f for f in failures if "(WARN)" not in f]
     warnings += [f for f in failures if "(WARN)" in f]
-    published = any(
-        mat.asset_key == dg.AssetKey(["published"]) for mat in result.asset_materializations_for_node("published")
-    ) if result.success else False
+    published = (
+        any(mat.asset_key == dg.AssetKey(["published"]) for mat in result.asset_materializations_for_node("published"))
+        if result.success
+        else False
+    )
     notes = "".join(f"\n  warning: {w}" for w in warnings)
     if not result.success or not published:
         return RunOutcome(

@@ -55,7 +55,16 @@ SERVICE_LEVELS = {
     "provesvar": (2_000_000, 0.06),
 }
 SEASON = (1.03, 1.02, 1.03, 0.99, 1.0, 0.98, 0.95, 0.98, 1.02, 1.03, 1.02, 0.97)  # a shallow summer dip
-VIRKSOMHETSTYPER = ("sykehus", "fastlege", "legevakt", "sykehjem", "hjemmetjeneste", "apotek", "avtalespesialist", "annet")
+VIRKSOMHETSTYPER = (
+    "sykehus",
+    "fastlege",
+    "legevakt",
+    "sykehjem",
+    "hjemmetjeneste",
+    "apotek",
+    "avtalespesialist",
+    "annet",
+)
 VIRKSOMHET_WEIGHTS = (0.10, 0.45, 0.08, 0.15, 0.10, 0.06, 0.04, 0.02)
 LOOKUPS_BY_TYPE = (6.0, 1.0, 3.0, 1.5, 1.0, 0.8, 0.8, 0.5)  # relative lookups per organisation
 AGE_GROUPS = ("18-29", "30-44", "45-59", "60-74", "75+")
@@ -142,7 +151,12 @@ def load_structures() -> dict[str, list[Municipality]]:
         rows = munis[(munis.valid_from == valid_from) & (munis.municipality_code != "9999")]
         people = pop[pop.year == year].set_index("municipality_code")["population"]
         structures[valid_from[:4]] = [
-            Municipality(r.municipality_code, r.municipality_name, r.county_code, int(people.get(r.municipality_code, 0)))
+            Municipality(
+                r.municipality_code,
+                r.municipality_name,
+                r.county_code,
+                int(people.get(r.municipality_code, 0)),
+            )
             for r in rows.itertuples()
         ]
     return structures
@@ -257,24 +271,44 @@ def plan_adoption(seed: int, structures: dict[str, list[Municipality]]) -> Adopt
     digihelsestasjon = adoption_dates(
         base,
         rng,
-        [(date(2019, 6, 1), 0.0), (date(2022, 11, 30), 0.46), (date(2025, 12, 31), 0.74), (date(2028, 6, 1), 0.9)],
+        [
+            (date(2019, 6, 1), 0.0),
+            (date(2022, 11, 30), 0.46),
+            (date(2025, 12, 31), 0.74),
+            (date(2028, 6, 1), 0.9),
+        ],
         by_population=True,
     )
-    ungdom = {c: d + timedelta(days=int(rng.integers(90, 540))) for c, d in digihelsestasjon.items() if rng.random() < 0.7}
+    ungdom = {
+        c: d + timedelta(days=int(rng.integers(90, 540))) for c, d in digihelsestasjon.items() if rng.random() < 0.7
+    }
     digihelse = adoption_dates(
-        base, rng, [(date(2022, 1, 1), 0.0), (date(2024, 1, 1), 0.2), (date(2027, 1, 1), 0.6)], by_population=True
+        base,
+        rng,
+        [(date(2022, 1, 1), 0.0), (date(2024, 1, 1), 0.2), (date(2027, 1, 1), 0.6)],
+        by_population=True,
     )
     # 147 of 356 municipalities by 29.11.2022 (the catalog baseline).
     kjernejournal = adoption_dates(
         base,
         rng,
-        [(date(2019, 1, 1), 0.0), (date(2022, 11, 29), 147 / 356), (date(2024, 6, 30), 0.8), (date(2026, 3, 1), 1.0)],
+        [
+            (date(2019, 1, 1), 0.0),
+            (date(2022, 11, 29), 147 / 356),
+            (date(2024, 6, 30), 0.8),
+            (date(2026, 3, 1), 1.0),
+        ],
         by_population=False,
     )
     pll = adoption_dates(
         [m for m in base if m.code != "4601"],
         rng,
-        [(date(2023, 1, 1), 0.0), (date(2023, 12, 31), 0.15), (date(2025, 12, 31), 0.7), (date(2027, 12, 31), 1.0)],
+        [
+            (date(2023, 1, 1), 0.0),
+            (date(2023, 12, 31), 0.15),
+            (date(2025, 12, 31), 0.7),
+            (date(2027, 12, 31), 1.0),
+        ],
         by_population=False,
     )
     pll["4601"] = date(2022, 10, 1)  # the pilot in Bergen
@@ -335,8 +369,13 @@ def pll_month(cfg: DemoConfig, month: str, structures: dict[str, list[Municipali
     arranged = np.array([m.code in dates and dates[m.code] <= end for m in munis])
     national = interpolate(
         end,
-        [(date(2022, 9, 30), 0), (date(2022, 11, 30), 6_500), (date(2023, 12, 31), 25_000), (date(2025, 12, 31), 110_000),
-         (date(2028, 12, 31), 300_000)],
+        [
+            (date(2022, 9, 30), 0),
+            (date(2022, 11, 30), 6_500),
+            (date(2023, 12, 31), 25_000),
+            (date(2025, 12, 31), 110_000),
+            (date(2028, 12, 31), 300_000),
+        ],
     )
     pop = np.array([m.population for m in munis], dtype=float) * arranged * rng.lognormal(0, 0.2, len(munis))
     patients = np.floor(national * pop / pop.sum()).astype(int) if pop.sum() else np.zeros(len(munis), int)
@@ -347,8 +386,14 @@ def pll_month(cfg: DemoConfig, month: str, structures: dict[str, list[Municipali
         for m, a, p, lk, u in zip(munis, arranged, patients, lookups, updaters, strict=True)
     ]
     return csv_bytes(
-        ["maaned", "kommunenummer", "tilrettelagt", "antall_pasienter_med_pll", "antall_oppslag",
-         "antall_virksomheter_som_oppdaterer"],
+        [
+            "maaned",
+            "kommunenummer",
+            "tilrettelagt",
+            "antall_pasienter_med_pll",
+            "antall_oppslag",
+            "antall_virksomheter_som_oppdaterer",
+        ],
         rows,
     )
 
@@ -476,7 +521,9 @@ def answers(rng: np.random.Generator, n: int, year: int, scale: str, measure: pd
     if scale == "yesno":
         codes = np.where(u < p_positive, 1, 2)
     else:
-        codes = np.where(u < p_positive, rng.choice([4, 5], n, p=[0.6, 0.4]), rng.choice([1, 2, 3], n, p=[0.2, 0.3, 0.5]))
+        codes = np.where(
+            u < p_positive, rng.choice([4, 5], n, p=[0.6, 0.4]), rng.choice([1, 2, 3], n, p=[0.2, 0.3, 0.5])
+        )
     extra = rng.random(n)
     result = pd.Series(codes, dtype="Int64")
     result[extra < 0.06] = 9  # vet ikke
@@ -527,13 +574,25 @@ def generate(cfg: DemoConfig) -> dict[str, int]:
     month_list = list(months(cfg.first_month, cfg.last_month))
     for month in month_list:
         end = month_end(month)
-        put("helsenorge_usage", f"helsenorge/helsenorge_bruk_{month}.csv", helsenorge_usage(cfg, month, structures))
-        put("helsenorge_offering", f"helsenorge/helsenorge_tjenestetilbud_{end}.csv", helsenorge_offering(end, adoption))
+        put(
+            "helsenorge_usage",
+            f"helsenorge/helsenorge_bruk_{month}.csv",
+            helsenorge_usage(cfg, month, structures),
+        )
+        put(
+            "helsenorge_offering",
+            f"helsenorge/helsenorge_tjenestetilbud_{end}.csv",
+            helsenorge_offering(end, adoption),
+        )
         put("kj_adoption", f"kjernejournal/kj_innforing_{end}.csv", kj_adoption(end, adoption))
         put("pll", f"pll/pll_{month}.csv", pll_month(cfg, month, structures, adoption))
         day = date.fromisoformat(f"{month}-01")
         while day <= end:
-            put("kj_lookups", f"kjernejournal/kj_oppslag_{day}.jsonl.gz", kj_lookups(cfg, day, people, code_map))
+            put(
+                "kj_lookups",
+                f"kjernejournal/kj_oppslag_{day}.jsonl.gz",
+                kj_lookups(cfg, day, people, code_map),
+            )
             day += timedelta(days=1)
     last = date.fromisoformat(f"{cfg.last_month}-01")
     for year in range(int(cfg.first_month[:4]), last.year + 1):

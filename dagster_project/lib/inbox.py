@@ -50,7 +50,11 @@ FAMILIES: tuple[FileFamily, ...] = (
     _family("pll", "pll", rf"pll_{MONTH}\.csv", "month", "raw.pll_monthly"),
     _family("survey_citizens", "surveys", rf"innbyggerundersokelsen_{YEAR}\.xlsx", "year", "raw.survey_responses"),
     _family(
-        "survey_personnel", "surveys", rf"helsepersonellundersokelsen_{YEAR}\.xlsx", "year", "raw.survey_responses"
+        "survey_personnel",
+        "surveys",
+        rf"helsepersonellundersokelsen_{YEAR}\.xlsx",
+        "year",
+        "raw.survey_responses",
     ),
     _family("manual", "manual", r"indikator_observasjoner\.csv", "whole", "raw.manual_observations"),
 )

@@ -143,10 +143,21 @@ def ingest_csv_file(con: duckdb.DuckDBPyConnection, file: InboxFile, run_id: str
         con.execute("rollback")
         raise
     if quarantined:
-        log.warning("%s: %d row(s) quarantined, first: line %d, %s", file.name, len(quarantined),
-                    quarantined[0][0], quarantined[0][2].message)
+        log.warning(
+            "%s: %d row(s) quarantined, first: line %d, %s",
+            file.name,
+            len(quarantined),
+            quarantined[0][0],
+            quarantined[0][2].message,
+        )
     return LoadOutcome(
-        file.name, family.name, file.period, entry.status, entry.rows_read, entry.rows_loaded, entry.rows_quarantined
+        file.name,
+        family.name,
+        file.period,
+        entry.status,
+        entry.rows_read,
+        entry.rows_loaded,
+        entry.rows_quarantined,
     )
 
 
@@ -170,9 +181,17 @@ def _quarantine(con: duckdb.DuckDBPyConnection, entry: ledger.LedgerEntry, file:
         values (?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
         [
-            [entry.load_id, file.name, file.family.name, file.period, line, violation.rule,
-             f"{file.family.folder}/{file.name} line {line}: {violation.message}",
-             json.dumps(values, ensure_ascii=False), now]
+            [
+                entry.load_id,
+                file.name,
+                file.family.name,
+                file.period,
+                line,
+                violation.rule,
+                f"{file.family.folder}/{file.name} line {line}: {violation.message}",
+                json.dumps(values, ensure_ascii=False),
+                now,
+            ]
             for line, values, violation in quarantined
         ],
     )
@@ -190,8 +209,23 @@ def record_unmatched(con: duckdb.DuckDBPyConnection, path, inbox, run_id: str | 
     ledger.record(
         con,
         ledger.LedgerEntry(
-            str(uuid.uuid4()), relative, str(path), "unmatched", None, sha256, path.stat().st_size, None,
-            0, 0, 0, ledger.STATUS_REJECTED, reason, False, now, now, run_id,
+            str(uuid.uuid4()),
+            relative,
+            str(path),
+            "unmatched",
+            None,
+            sha256,
+            path.stat().st_size,
+            None,
+            0,
+            0,
+            0,
+            ledger.STATUS_REJECTED,
+            reason,
+            False,
+            now,
+            now,
+            run_id,
         ),
     )
     log.error("not loaded: %s: %s", relative, reason)

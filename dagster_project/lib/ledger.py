@@ -136,9 +136,23 @@ def record(con: duckdb.DuckDBPyConnection, entry: LedgerEntry) -> None:
         ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, null, ?, ?, ?)
         """,
         [
-            entry.load_id, entry.file_name, entry.file_path, entry.source_family, entry.period, entry.sha256,
-            entry.size_bytes, entry.encoding, entry.rows_read, entry.rows_loaded, entry.rows_quarantined,
-            entry.status, entry.reason, entry.is_current, entry.started_at, entry.finished_at, entry.run_id,
+            entry.load_id,
+            entry.file_name,
+            entry.file_path,
+            entry.source_family,
+            entry.period,
+            entry.sha256,
+            entry.size_bytes,
+            entry.encoding,
+            entry.rows_read,
+            entry.rows_loaded,
+            entry.rows_quarantined,
+            entry.status,
+            entry.reason,
+            entry.is_current,
+            entry.started_at,
+            entry.finished_at,
+            entry.run_id,
         ],
     )
 

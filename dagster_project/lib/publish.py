@@ -88,7 +88,13 @@ def publish(paths: WarehousePaths, other_checks_run: int = 0) -> Publication:
     os.replace(tmp, paths.published_db)
     _write_parquet(paths)
     return Publication(
-        publication_id, now, paths.published_db, row_counts, files_loaded, rows_quarantined, tests_run + other_checks_run
+        publication_id,
+        now,
+        paths.published_db,
+        row_counts,
+        files_loaded,
+        rows_quarantined,
+        tests_run + other_checks_run,
     )
 
 
@@ -122,8 +128,14 @@ def _write_publication_log(con, paths: WarehousePaths, publication_id, now, file
         con.execute("detach previous")
     con.execute(
         "insert into marts.publication_log values (?, ?, ?, ?, ?, 0, ?)",
-        [publication_id, now, files_loaded, rows_quarantined, checks,
-         "see marts.publication_files for the file versions of this publication"],
+        [
+            publication_id,
+            now,
+            files_loaded,
+            rows_quarantined,
+            checks,
+            "see marts.publication_files for the file versions of this publication",
+        ],
     )
 
 
@@ -153,8 +165,12 @@ def _write_parquet(paths: WarehousePaths) -> None:
     staging.mkdir(parents=True)
     con = duckdb.connect(str(paths.published_db), read_only=True)
     try:
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            ).fetchall()
+        ]
         for table in tables:
             con.execute(f"copy marts.{table} to '{staging / (table + '.parquet')}' (format parquet)")
     finally:

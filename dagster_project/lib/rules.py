@@ -139,7 +139,9 @@ def yes_no(column: str) -> RowRule:
 
 def manual_measure(row: Row, ctx: FileContext) -> list[Violation]:
     if row["measure_id"] not in ctx.manual_measures:
-        return [Violation("unknown_measure", f"measure_id {row['measure_id']!r} is not a manual measure of the catalog")]
+        return [
+            Violation("unknown_measure", f"measure_id {row['measure_id']!r} is not a manual measure of the catalog")
+        ]
     return []
 
 
@@ -153,7 +155,9 @@ def manual_period(row: Row, ctx: FileContext) -> list[Violation]:
 def decimal(column: str) -> RowRule:
     def rule(row: Row, ctx: FileContext) -> list[Violation]:
         if not _DECIMAL.fullmatch(row[column]):
-            return [Violation("not_a_decimal", f"{column} {row[column]!r} is not a decimal number (comma as separator)")]
+            return [
+                Violation("not_a_decimal", f"{column} {row[column]!r} is not a decimal number (comma as separator)")
+            ]
         return []
 
     return rule
@@ -185,7 +189,10 @@ SPECS: dict[str, CsvSpec] = {
     ),
     "kj_adoption": CsvSpec(
         columns=["kommunenummer", "innfort_dato"],
-        row_rules=[municipality("kommunenummer", allow_unknown=False), iso_date_not_after_snapshot("innfort_dato")],
+        row_rules=[
+            municipality("kommunenummer", allow_unknown=False),
+            iso_date_not_after_snapshot("innfort_dato"),
+        ],
         key=("kommunenummer",),
     ),
     "pll": CsvSpec(
@@ -228,7 +235,11 @@ def check_rows(table: CsvTable, spec: CsvSpec, ctx: FileContext) -> tuple[list, 
     for line_number, fields in table.malformed:
         values = {f"field_{i + 1}": v for i, v in enumerate(fields)}
         quarantined.append(
-            (line_number, values, Violation("wrong_field_count", f"{len(fields)} fields, header has {len(table.columns)}"))
+            (
+                line_number,
+                values,
+                Violation("wrong_field_count", f"{len(fields)} fields, header has {len(table.columns)}"),
+            )
         )
     seen_keys: dict[tuple[str, ...], int] = {}
     for row in table.rows:

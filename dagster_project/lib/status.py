@@ -55,18 +55,35 @@ def format_status(published_db: Path) -> str:
     finally:
         con.close()
     rows = [
-        [mid, (name[:48] + "…") if len(name) > 49 else name, period or "-", _number(value), _number(target),
-         STATUS_LABELS.get(status, status)]
+        [
+            mid,
+            (name[:48] + "…") if len(name) > 49 else name,
+            period or "-",
+            _number(value),
+            _number(target),
+            STATUS_LABELS.get(status, status),
+        ]
         for mid, name, period, value, target, status in measures
     ]
     out = [f"Publication {publication[0]} ({publication[1]:%Y-%m-%d %H:%M} UTC)", ""]
     out.append(format_table(["measure", "name", "latest period", "value", "target", "status"], rows))
     out.append("")
     goal_rows = [
-        [str(g[0]) if g[0] else "alle", g[1], str(g[2]), str(g[3]), str(g[4]), str(g[5]), str(g[6]), str(g[7])]
+        [
+            str(g[0]) if g[0] else "alle",
+            g[1],
+            str(g[2]),
+            str(g[3]),
+            str(g[4]),
+            str(g[5]),
+            str(g[6]),
+            str(g[7]),
+        ]
         for g in goals
     ]
-    out.append(format_table(["goal", "name", "indicators", "green", "yellow", "red", "no target", "no data"], goal_rows))
+    out.append(
+        format_table(["goal", "name", "indicators", "green", "yellow", "red", "no target", "no data"], goal_rows)
+    )
     total = next(g for g in goals if g[0] == 0)
     out.append("")
     out.append(f"{total[4]}/{total[2]} strategiske e-helseindikatorer er gule, {total[5]}/{total[2]} røde.")

@@ -21,12 +21,26 @@ CSV_HEADERS = {
     "helsenorge_usage": ["maaned", "kommunenummer", "tjeneste", "antall_besok", "antall_unike_brukere"],
     "helsenorge_offering": ["kommunenummer", "tjeneste", "tilbys_fra"],
     "kj_adoption": ["kommunenummer", "innfort_dato"],
-    "pll": ["maaned", "kommunenummer", "tilrettelagt", "antall_pasienter_med_pll", "antall_oppslag",
-            "antall_virksomheter_som_oppdaterer"],
+    "pll": [
+        "maaned",
+        "kommunenummer",
+        "tilrettelagt",
+        "antall_pasienter_med_pll",
+        "antall_oppslag",
+        "antall_virksomheter_som_oppdaterer",
+    ],
     "manual": ["measure_id", "periode", "verdi", "kilde", "kommentar"],
 }
-LOOKUP_FIELDS = {"tidspunkt", "oppslag_id", "hpr_nummer", "pasient_fnr", "virksomhet_orgnr", "kommunenummer",
-                 "virksomhetstype", "handling"}
+LOOKUP_FIELDS = {
+    "tidspunkt",
+    "oppslag_id",
+    "hpr_nummer",
+    "pasient_fnr",
+    "virksomhet_orgnr",
+    "kommunenummer",
+    "virksomhetstype",
+    "handling",
+}
 
 
 def read(path: Path) -> list[dict[str, str]]:
@@ -42,8 +56,16 @@ def test_every_family_is_written_and_every_name_matches_the_contract(demo_inbox_
     scan = scan_inbox(demo_inbox_template)
     assert scan.unmatched == []
     families = {f.family.name for f in scan.files}
-    assert families == {"helsenorge_usage", "helsenorge_offering", "kj_lookups", "kj_adoption", "pll",
-                        "survey_citizens", "survey_personnel", "manual"}
+    assert families == {
+        "helsenorge_usage",
+        "helsenorge_offering",
+        "kj_lookups",
+        "kj_adoption",
+        "pll",
+        "survey_citizens",
+        "survey_personnel",
+        "manual",
+    }
     n_months = len(list(months("2021-01", "2022-12")))
     assert sum(f.family.name == "helsenorge_usage" for f in scan.files) == n_months
     assert sum(f.family.name == "kj_lookups" for f in scan.files) == 730  # every day of 2021 and 2022
@@ -110,8 +132,11 @@ def test_lookup_logs_carry_every_field_valid_numbers_and_the_files_date(demo_inb
 
 
 def test_survey_workbooks_have_the_data_and_codebook_sheets(demo_inbox_template: Path) -> None:
-    book = pd.read_excel(demo_inbox_template / "surveys" / "helsepersonellundersokelsen_2021.xlsx", sheet_name=None,
-                         dtype={"fylkesnummer": str})
+    book = pd.read_excel(
+        demo_inbox_template / "surveys" / "helsepersonellundersokelsen_2021.xlsx",
+        sheet_name=None,
+        dtype={"fylkesnummer": str},
+    )
     assert set(book) == {"data", "sporsmal"}
     data = book["data"]
     assert 2_000 <= len(data) <= 3_000 and data.respondent_id.is_unique
@@ -122,13 +147,21 @@ def test_survey_workbooks_have_the_data_and_codebook_sheets(demo_inbox_template:
 
 
 def digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_seed_same_bytes_and_a_wider_range_restates_nothing(tmp_path: Path) -> None:
     a, b, wide, other = (tmp_path / n for n in ("a", "b", "wide", "other"))
-    for folder, first, seed in ((a, "2023-11", 1), (b, "2023-11", 1), (wide, "2023-10", 1), (other, "2023-11", 2)):
+    for folder, first, seed in (
+        (a, "2023-11", 1),
+        (b, "2023-11", 1),
+        (wide, "2023-10", 1),
+        (other, "2023-11", 2),
+    ):
         generate(DemoConfig(inbox=folder, first_month=first, last_month="2023-12", seed=seed, lookups_per_day=3))
     assert digest(a) == digest(b)
     assert all(digest(wide)[name] == sha for name, sha in digest(a).items() if "manual" not in name)

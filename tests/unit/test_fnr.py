@@ -13,8 +13,11 @@ def mod11_by_hand(first_nine: str) -> str | None:
     if k1 == 10:
         return None
     d.append(k1)
-    k2 = 11 - (5 * d[0] + 4 * d[1] + 3 * d[2] + 2 * d[3] + 7 * d[4] + 6 * d[5] + 5 * d[6] + 4 * d[7] + 3 * d[8]
-               + 2 * d[9]) % 11
+    k2 = (
+        11
+        - (5 * d[0] + 4 * d[1] + 3 * d[2] + 2 * d[3] + 7 * d[4] + 6 * d[5] + 5 * d[6] + 4 * d[7] + 3 * d[8] + 2 * d[9])
+        % 11
+    )
     k2 = 0 if k2 == 11 else k2
     return None if k2 == 10 else f"{k1}{k2}"
 

@@ -44,7 +44,9 @@ def test_codes_from_before_the_reforms_and_unknown_9999_are_accepted() -> None:
 
 def test_a_repeated_key_is_quarantined_and_the_first_row_kept() -> None:
     valid, quarantined = check_rows(
-        table(["2023-05", "0301", "timeavtaler", "3", "1"], ["2023-05", "0301", "timeavtaler", "4", "1"]), SPEC, CTX
+        table(["2023-05", "0301", "timeavtaler", "3", "1"], ["2023-05", "0301", "timeavtaler", "4", "1"]),
+        SPEC,
+        CTX,
     )
     assert [r.line_number for r in valid] == [2]
     assert quarantined[0][0] == 3 and quarantined[0][2].rule == "duplicate_key"
@@ -53,8 +55,11 @@ def test_a_repeated_key_is_quarantined_and_the_first_row_kept() -> None:
 
 def test_a_month_in_the_content_that_differs_from_the_name_rejects_the_file() -> None:
     try:
-        check_rows(table(["2023-05", "0301", "timeavtaler", "3", "1"], ["2023-04", "0301", "resepter", "3", "1"]),
-                   SPEC, CTX)
+        check_rows(
+            table(["2023-05", "0301", "timeavtaler", "3", "1"], ["2023-04", "0301", "resepter", "3", "1"]),
+            SPEC,
+            CTX,
+        )
     except FileRejected as err:
         assert err.rule == "period_mismatch" and "line 3" in err.message
     else:

@@ -5,7 +5,6 @@ backfill of any range is one run that loads every pending file of the range
 (already-loaded files cost one hash and one ledger look-up).
 """
 
-
 import dagster as dg
 
 from dagster_project.lib.inbox import FAMILIES, FAMILY_BY_NAME, FileFamily, scan_inbox
@@ -82,7 +81,9 @@ def _ingestion_asset(family_name: str, description: str, partitioned: bool) -> d
 
 
 helsenorge_usage = _ingestion_asset(
-    "helsenorge_usage", "Helsenorge visits per municipality, service and month (helsenorge_bruk_YYYY-MM.csv).", True
+    "helsenorge_usage",
+    "Helsenorge visits per municipality, service and month (helsenorge_bruk_YYYY-MM.csv).",
+    True,
 )
 helsenorge_offering = _ingestion_asset(
     "helsenorge_offering",
@@ -90,13 +91,15 @@ helsenorge_offering = _ingestion_asset(
     False,
 )
 kj_adoption = _ingestion_asset(
-    "kj_adoption", "Snapshots of municipalities that have adopted kjernejournal (kj_innforing_YYYY-MM-DD.csv).", False
+    "kj_adoption",
+    "Snapshots of municipalities that have adopted kjernejournal (kj_innforing_YYYY-MM-DD.csv).",
+    False,
 )
-pll_monthly = _ingestion_asset(
-    "pll", "Pasientens legemiddelliste per municipality and month (pll_YYYY-MM.csv).", True
-)
+pll_monthly = _ingestion_asset("pll", "Pasientens legemiddelliste per municipality and month (pll_YYYY-MM.csv).", True)
 manual_observations = _ingestion_asset(
-    "manual", "Steward-entered observations (indikator_observasjoner.csv; the whole file is the truth).", False
+    "manual",
+    "Steward-entered observations (indikator_observasjoner.csv; the whole file is the truth).",
+    False,
 )
 
 INGESTION_ASSETS = [helsenorge_usage, helsenorge_offering, kj_adoption, pll_monthly, manual_observations]

@@ -1,7 +1,6 @@
 """Ingestion rules as asset checks: the ledger must balance (blocking) and
 rejected files are reported (warning: the previous data stays published)."""
 
-
 import dagster as dg
 
 from dagster_project.defs.ingestion.assets import INGESTION_ASSETS
@@ -16,8 +15,12 @@ def _family_of(asset: dg.AssetsDefinition) -> str:
 def _ledger_checks(asset: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
     family = _family_of(asset)
 
-    @dg.asset_check(asset=asset, name="ledger_balances", blocking=True,
-                    description="rows read = rows loaded + rows quarantined for every file of the family")
+    @dg.asset_check(
+        asset=asset,
+        name="ledger_balances",
+        blocking=True,
+        description="rows read = rows loaded + rows quarantined for every file of the family",
+    )
     def ledger_balances(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as con:
             ledger.ensure_ledger(con)
@@ -31,8 +34,11 @@ def _ledger_checks(asset: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]
             },
         )
 
-    @dg.asset_check(asset=asset, name="no_rejected_files",
-                    description="files of the family that were rejected and not replaced by a later good version")
+    @dg.asset_check(
+        asset=asset,
+        name="no_rejected_files",
+        description="files of the family that were rejected and not replaced by a later good version",
+    )
     def no_rejected_files(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as con:
             ledger.ensure_ledger(con)
@@ -51,8 +57,10 @@ def _ledger_checks(asset: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]
         return dg.AssetCheckResult(
             passed=not rejected,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={"rejected_files": len(rejected),
-                      "examples": dg.MetadataValue.md("\n".join(f"- {f}: {r}" for f, r in rejected[:10]) or "none")},
+            metadata={
+                "rejected_files": len(rejected),
+                "examples": dg.MetadataValue.md("\n".join(f"- {f}: {r}" for f, r in rejected[:10]) or "none"),
+            },
         )
 
     return [ledger_balances, no_rejected_files]

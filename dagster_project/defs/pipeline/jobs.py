@@ -2,7 +2,6 @@
 writer tag that dagster.yaml limits to one run at a time (DuckDB admits one
 writing process; a second writer would fail on the file lock)."""
 
-
 import dagster as dg
 
 from dagster_project.defs.ingestion.assets import MONTHLY, PARTITIONED_INGESTION_ASSETS

@@ -5,7 +5,6 @@ files are hashed; the run key is the file's sha256, so Dagster itself
 refuses to launch a second run for the same content.
 """
 
-
 import json
 
 import dagster as dg
@@ -19,8 +18,11 @@ from dagster_project.resources import WarehouseResource
 PARTITIONED_FAMILIES = {a.specs_by_key[a.key].tags["source_family"] for a in PARTITIONED_INGESTION_ASSETS}
 
 
-@dg.sensor(jobs=[ingest_monthly_feeds, transform_and_publish], minimum_interval_seconds=60,
-           default_status=dg.DefaultSensorStatus.STOPPED)
+@dg.sensor(
+    jobs=[ingest_monthly_feeds, transform_and_publish],
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+)
 def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
     seen: dict[str, list] = json.loads(context.cursor) if context.cursor else {}
     requests: list[dg.RunRequest] = []
@@ -34,7 +36,11 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
         seen[key] = [stat.st_size, stat.st_mtime_ns, sha]
         if file.family.name in PARTITIONED_FAMILIES:
             requests.append(
-                dg.RunRequest(job_name=ingest_monthly_feeds.name, partition_key=file.period, run_key=f"{file.name}:{sha}")
+                dg.RunRequest(
+                    job_name=ingest_monthly_feeds.name,
+                    partition_key=file.period,
+                    run_key=f"{file.name}:{sha}",
+                )
             )
         else:
             changed_unpartitioned.append(f"{file.name}:{sha}")

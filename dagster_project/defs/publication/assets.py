@@ -1,6 +1,5 @@
 """The published asset: the last step of write-audit-publish."""
 
-
 import dagster as dg
 
 from dagster_project.defs.ingestion.assets import WRITER_POOL

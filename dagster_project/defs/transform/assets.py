@@ -6,7 +6,6 @@ raw/… keys of the ingestion assets, so the graph is one lineage from inbox
 files to the published marts.
 """
 
-
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any

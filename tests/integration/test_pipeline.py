@@ -1,0 +1,110 @@
+"""The whole pipeline (Dagster in-process -> dbt build -> publish) on a generated inbox."""
+
+import csv
+import hashlib
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.lib.settings import SEEDS_DIR, WarehousePaths
+from dagster_project.runner import run_pipeline
+
+
+def rolling_means_from_files(inbox: Path, service: str) -> dict[str, float]:
+    """1.1.x computed straight from the inbox files, independently of the SQL."""
+    monthly: dict[str, int] = defaultdict(int)
+    for path in (inbox / "helsenorge").glob("helsenorge_bruk_*.csv"):
+        with path.open(encoding="utf-8") as f:
+            for row in csv.DictReader(f, delimiter=";"):
+                if row["tjeneste"] == service:
+                    monthly[row["maaned"]] += int(row["antall_besok"])
+
+    def shift(month: str, back: int) -> str:
+        index = int(month[:4]) * 12 + int(month[5:]) - 1 - back
+        return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+    means = {}
+    for month in monthly:
+        window = [shift(month, k) for k in range(12)]
+        if all(m in monthly for m in window):
+            means[month] = sum(monthly[m] for m in window) / 12
+    return means
+
+
+def published_values(db: Path, measure_id: str) -> dict[str, float]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return dict(
+            con.execute(
+                "select period, value from marts.fct_measure_value "
+                "where measure_id = ? and geography_level = 'national'",
+                [measure_id],
+            ).fetchall()
+        )
+    finally:
+        con.close()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_pipeline_publishes_every_measure_and_1_1_x_as_computed_from_the_files(
+    warehouse_env: Path, demo_inbox: Path
+) -> None:
+    outcome = run_pipeline()
+    assert outcome.ok and outcome.published, outcome.message
+    paths = WarehousePaths(warehouse_env)
+
+    for measure_id, service in (("1.1.1", "timeavtaler"), ("1.1.2", "pa_vegne_av_andre")):
+        expected = rolling_means_from_files(demo_inbox, service)
+        published = published_values(paths.published_db, measure_id)
+        assert sorted(published) == sorted(expected) == ["2021-12"] + [f"2022-{m:02d}" for m in range(1, 13)]
+        for month, value in expected.items():
+            assert published[month] == pytest.approx(value, rel=1e-12), month
+
+    with (SEEDS_DIR / "measure_catalog.csv").open(encoding="utf-8") as f:
+        catalog = {row["measure_id"] for row in csv.DictReader(f)}
+    con = duckdb.connect(str(paths.published_db), read_only=True)
+    try:
+        statuses = dict(con.execute("select measure_id, status from marts.measure_status").fetchall())
+        total = con.execute(
+            "select n_indicators, n_green + n_yellow + n_red + n_no_target + n_no_data "
+            "from marts.goal_summary where goal_id = 0"
+        ).fetchone()
+        log_rows = con.execute("select count(*), max(checks_failed) from marts.publication_log").fetchone()
+    finally:
+        con.close()
+    assert set(statuses) == catalog
+    # The generated inbox ends in 2022-12: more than 13 months before today, so monthly measures are stale.
+    assert statuses["1.1.1"] == "no_data"
+    assert statuses["4.2.2"] == "no_data"  # no lookup feed in the warehouse yet
+    assert total == (16, 16)
+    assert log_rows == (1, 0)
+    assert {p.name for p in paths.parquet_dir.iterdir()} >= {
+        "dim_measure.parquet",
+        "fct_measure_value.parquet",
+        "measure_status.parquet",
+        "goal_summary.parquet",
+        "publication_log.parquet",
+    }
+
+    # Nothing new: a no-op that leaves the publication byte-for-byte as it was.
+    before = sha256(paths.published_db)
+    again = run_pipeline()
+    assert again.ok and not again.published and "nothing changed" in again.message
+    assert sha256(paths.published_db) == before
+
+
+def test_a_missing_month_withholds_the_rolling_mean_for_the_12_months_that_need_it(
+    warehouse_env: Path, demo_inbox: Path
+) -> None:
+    (demo_inbox / "helsenorge" / "helsenorge_bruk_2022-03.csv").unlink()
+    outcome = run_pipeline()
+    assert outcome.ok, outcome.message
+    published = published_values(WarehousePaths(warehouse_env).published_db, "1.1.1")
+    expected = rolling_means_from_files(demo_inbox, "timeavtaler")
+    assert sorted(published) == sorted(expected) == ["2021-12", "2022-01", "2022-02"]
+    assert published["2022-02"] == pytest.approx(expected["2022-02"], rel=1e-12)
