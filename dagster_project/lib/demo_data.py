@@ -25,22 +25,13 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.lib.fnr import control_digits
+from dagster_project.lib.rules import HELSENORGE_SERVICES
 from dagster_project.lib.settings import SEEDS_DIR
 
 OSLO = ZoneInfo("Europe/Oslo")
 REFORM_2024 = date(2024, 1, 1)
 FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 
-HELSENORGE_SERVICES = (
-    "timeavtaler",
-    "pa_vegne_av_andre",
-    "digital_dialog_fastlege",
-    "digihelsestasjon",
-    "digihelse",
-    "resepter",
-    "journalinnsyn",
-    "provesvar",
-)
 # National visits a month in January 2021 and yearly growth. The timeavtaler
 # and pa_vegne_av_andre levels put the Sept 2021-Sept 2022 mean near the
 # catalog baselines (11.4 mill. and 0.506 mill.).

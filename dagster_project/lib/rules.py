@@ -14,17 +14,15 @@ from datetime import date
 from dagster_project.lib.csv_io import CsvTable, FileRejected
 
 UNKNOWN_MUNICIPALITY = "9999"
-HELSENORGE_SERVICES = frozenset(
-    {
-        "timeavtaler",
-        "pa_vegne_av_andre",
-        "digital_dialog_fastlege",
-        "digihelsestasjon",
-        "digihelse",
-        "resepter",
-        "journalinnsyn",
-        "provesvar",
-    }
+HELSENORGE_SERVICES = (  # in the order of inputs.md
+    "timeavtaler",
+    "pa_vegne_av_andre",
+    "digital_dialog_fastlege",
+    "digihelsestasjon",
+    "digihelse",
+    "resepter",
+    "journalinnsyn",
+    "provesvar",
 )
 OFFERED_SERVICES = frozenset({"digihelsestasjon", "digihelsestasjon_ungdom", "digihelse"})
 _MUNICIPALITY_CODE = re.compile(r"\d{4}")
@@ -170,7 +168,7 @@ SPECS: dict[str, CsvSpec] = {
         columns=["maaned", "kommunenummer", "tjeneste", "antall_besok", "antall_unike_brukere"],
         row_rules=[
             municipality("kommunenummer"),
-            one_of("tjeneste", HELSENORGE_SERVICES, "unknown_service"),
+            one_of("tjeneste", frozenset(HELSENORGE_SERVICES), "unknown_service"),
             non_negative_integer("antall_besok"),
             non_negative_integer("antall_unike_brukere"),
             unique_users_within_visits,
