@@ -33,6 +33,28 @@ def rolling_means_from_files(inbox: Path, service: str) -> dict[str, float]:
     return means
 
 
+def adoption_shares_from_files(inbox: Path) -> dict[str, tuple[int, float]]:
+    """4.2.1 from the snapshot files: (adopted, percent of the 356 municipalities of 2020-2023)."""
+    latest: dict[str, Path] = {}
+    for path in sorted((inbox / "kjernejournal").glob("kj_innforing_*.csv")):
+        latest[path.stem[len("kj_innforing_") : len("kj_innforing_") + 7]] = path  # sorted: the last wins
+    shares = {}
+    for month, path in latest.items():
+        day = path.stem[len("kj_innforing_") :]
+        with path.open(encoding="utf-8") as f:
+            adopted = sum(row["innfort_dato"] <= day for row in csv.DictReader(f, delimiter=";"))
+        shares[month] = (adopted, 100 * adopted / 356)
+    return shares
+
+
+def pll_patients_from_files(inbox: Path) -> dict[str, int]:
+    totals = {}
+    for path in (inbox / "pll").glob("pll_*.csv"):
+        with path.open(encoding="utf-8") as f:
+            totals[path.stem[4:]] = sum(int(r["antall_pasienter_med_pll"]) for r in csv.DictReader(f, delimiter=";"))
+    return totals
+
+
 def published_values(db: Path, measure_id: str) -> dict[str, float]:
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -64,6 +86,13 @@ def test_pipeline_publishes_every_measure_and_1_1_x_as_computed_from_the_files(
         assert sorted(published) == sorted(expected) == ["2021-12"] + [f"2022-{m:02d}" for m in range(1, 13)]
         for month, value in expected.items():
             assert published[month] == pytest.approx(value, rel=1e-12), month
+
+    adoption = adoption_shares_from_files(demo_inbox)
+    published_adoption = published_values(paths.published_db, "4.2.1")
+    assert sorted(published_adoption) == sorted(adoption)
+    for month, (_, share) in adoption.items():
+        assert published_adoption[month] == pytest.approx(share, rel=1e-12), month
+    assert published_values(paths.published_db, "4.2.6") == pll_patients_from_files(demo_inbox)
 
     with (SEEDS_DIR / "measure_catalog.csv").open(encoding="utf-8") as f:
         catalog = {row["measure_id"] for row in csv.DictReader(f)}

@@ -9,10 +9,30 @@ manual_values as (
     select * from {{ ref('int_manual_values_selected') }}
 ),
 
+digihelsestasjon_shares as (
+    select * from {{ ref('int_digihelsestasjon_population_shares') }}
+),
+
+kjernejournal_shares as (
+    select * from {{ ref('int_kjernejournal_adoption_shares') }}
+),
+
+pll_values as (
+    select * from {{ ref('int_pll_values_summed') }}
+),
+
 unioned as (
     select measure_id, period, geography_level, geography_code, value, numerator, denominator from visit_means
     union all
     select measure_id, period, geography_level, geography_code, value, numerator, denominator from manual_values
+    union all
+    select measure_id, period, geography_level, geography_code, value, numerator, denominator
+    from digihelsestasjon_shares
+    union all
+    select measure_id, period, geography_level, geography_code, value, numerator, denominator
+    from kjernejournal_shares
+    union all
+    select measure_id, period, geography_level, geography_code, value, numerator, denominator from pll_values
 ),
 
 final as (
