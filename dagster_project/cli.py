@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--lookups-per-day",
         type=int,
-        default=60,
+        default=160,
         help="kjernejournal lookups a day at the 2021 level (demo scale; national is ~200000)",
     )
     demo.set_defaults(func=cmd_demo_data)

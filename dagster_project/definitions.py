@@ -9,7 +9,7 @@ from dagster_dbt import DbtCliResource
 
 from dagster_project.defs.ingestion.assets import INGESTION_ASSETS
 from dagster_project.defs.ingestion.checks import INGESTION_CHECKS
-from dagster_project.defs.pipeline.jobs import ingest_monthly_feeds, transform_and_publish
+from dagster_project.defs.pipeline.jobs import ingest_daily_lookups, ingest_monthly_feeds, transform_and_publish
 from dagster_project.defs.pipeline.schedules import monthly_ingestion_schedule, monthly_publication_schedule
 from dagster_project.defs.pipeline.sensors import inbox_sensor, publish_after_ingestion
 from dagster_project.defs.publication.assets import published
@@ -31,7 +31,7 @@ os.environ.setdefault(WAREHOUSE_ENV_VAR, str(warehouse_dir()))
 defs = dg.Definitions(
     assets=[*INGESTION_ASSETS, ehelse_dbt_models, published],
     asset_checks=INGESTION_CHECKS,
-    jobs=[ingest_monthly_feeds, transform_and_publish],
+    jobs=[ingest_monthly_feeds, ingest_daily_lookups, transform_and_publish],
     schedules=[monthly_ingestion_schedule, monthly_publication_schedule],
     sensors=[inbox_sensor, publish_after_ingestion],
     resources={

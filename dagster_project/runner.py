@@ -20,8 +20,8 @@ import dagster as dg
 import duckdb
 
 from dagster_project.lib.inbox import InboxFile, scan_inbox
+from dagster_project.lib.ingest import LOADABLE_FAMILIES
 from dagster_project.lib.ledger import sha256_of
-from dagster_project.lib.rules import SPECS
 from dagster_project.lib.settings import (
     DBT_PROJECT_DIR,
     EXPECTATIONS_DIR,
@@ -104,13 +104,14 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
 
 def run_pipeline() -> RunOutcome:
     from dagster_project.definitions import defs
-    from dagster_project.defs.ingestion.assets import MONTHLY, PARTITIONED_INGESTION_ASSETS
+    from dagster_project.defs.ingestion.assets import PARTITIONED_INGESTION_ASSETS
+    from dagster_project.defs.pipeline.jobs import JOB_FOR_FAMILY
 
     paths = WarehousePaths(warehouse_dir())
     scan = scan_inbox(inbox_dir())
     fingerprint = project_fingerprint()
     fingerprint_file = paths.root / "last_publication_fingerprint"
-    loadable = [f for f in scan.files if f.family.name in SPECS]
+    loadable = [f for f in scan.files if f.family.name in LOADABLE_FAMILIES]
     pending = pending_files(paths, loadable, scan.unmatched)
     if (
         pending == 0
@@ -121,18 +122,19 @@ def run_pipeline() -> RunOutcome:
         return RunOutcome(True, False, "nothing changed: no new files in the inbox, no change to the dbt project")
 
     instance = _instance()
-    valid_months = set(MONTHLY.get_partition_keys())
     warnings: list[str] = []
     for asset in PARTITIONED_INGESTION_ASSETS:
         family = asset.specs_by_key[asset.key].tags["source_family"]
+        job = JOB_FOR_FAMILY[family]
+        valid = set(job.partitions_def.get_partition_keys())
         periods = sorted({f.period for f in scan.files if f.family.name == family})
-        outside = [p for p in periods if p not in valid_months]
+        outside = [p for p in periods if p not in valid]
         if outside:
             warnings.append(f"{family}: {len(outside)} file(s) outside the partitions, not loaded: {outside[:3]}")
-        periods = [p for p in periods if p in valid_months]
+        periods = [p for p in periods if p in valid]
         if not periods:
             continue
-        result = defs.resolve_job_def("ingest_monthly_feeds").execute_in_process(
+        result = defs.resolve_job_def(job.name).execute_in_process(
             instance=instance,
             asset_selection=[asset.key],
             run_config=QUIET,

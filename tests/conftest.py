@@ -18,7 +18,7 @@ SMALL_RANGE = ("2021-01", "2022-12")
 @pytest.fixture(scope="session")
 def demo_inbox_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     inbox = tmp_path_factory.mktemp("inbox_template")
-    generate(DemoConfig(inbox=inbox, first_month=SMALL_RANGE[0], last_month=SMALL_RANGE[1], lookups_per_day=5))
+    generate(DemoConfig(inbox=inbox, first_month=SMALL_RANGE[0], last_month=SMALL_RANGE[1], lookups_per_day=20))
     return inbox
 
 

@@ -8,7 +8,7 @@ import csv
 import json
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -19,7 +19,7 @@ import pandas as pd
 from dagster_project.lib import ledger
 from dagster_project.lib.csv_io import FileRejected, read_csv
 from dagster_project.lib.inbox import InboxFile
-from dagster_project.lib.rules import SPECS, CsvSpec, FileContext, check_rows
+from dagster_project.lib.rules import SPECS, CsvSpec, FileContext, Violation, check_rows
 from dagster_project.lib.settings import SEEDS_DIR
 
 log = logging.getLogger(__name__)
@@ -63,15 +63,67 @@ def raw_table_ddl(table: str, spec: CsvSpec) -> str:
 
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, families: Iterable) -> None:
     """Create the ledger and every raw table, so dbt sources exist before the first file arrives."""
+    from dagster_project.lib.lookups import ensure_raw_table as ensure_lookup_table
+
     ledger.ensure_ledger(con)
     for family in families:
         if family.name in SPECS:
             con.execute(raw_table_ddl(family.raw_table, SPECS[family.name]))
+    ensure_lookup_table(con)
 
 
-def ingest_csv_file(con: duckdb.DuckDBPyConnection, file: InboxFile, run_id: str | None = None) -> LoadOutcome:
-    """Load one CSV file of the inbox: no-op, load, restatement or rejection."""
-    family, spec = file.family, SPECS[file.family.name]
+@dataclass
+class ParsedFile:
+    """A file read and checked, not yet written: what the transaction needs."""
+
+    encoding: str | None
+    rows_read: int
+    rows_loaded: int
+    quarantined: list[tuple[int | None, dict, Violation]]
+    insert: Callable[[duckdb.DuckDBPyConnection, str], None]  # (connection, load_id): write the valid rows
+    cleanup: Callable[[duckdb.DuckDBPyConnection], None] = lambda con: None
+
+
+def parse_csv(con: duckdb.DuckDBPyConnection, file: InboxFile) -> ParsedFile:
+    spec = SPECS[file.family.name]
+    ctx = FileContext(file.name, file.period, known_municipality_codes(), manual_measure_ids())
+    table = read_csv(file.path, spec.columns)
+    valid, quarantined = check_rows(table, spec, ctx)
+    columns = ["load_id", "file_period", "source_line", *spec.columns]
+
+    def insert(con: duckdb.DuckDBPyConnection, load_id: str) -> None:
+        if not valid:
+            return
+        frame = pd.DataFrame(
+            [[load_id, file.period, row.line_number, *(row.values[c] for c in spec.columns)] for row in valid],
+            columns=columns,
+            dtype="object",
+        )
+        con.register("incoming_rows", frame)
+        con.execute(
+            f"insert into {file.family.raw_table} ({', '.join(columns)}) select {', '.join(columns)} from incoming_rows"
+        )
+        con.unregister("incoming_rows")
+
+    return ParsedFile(table.encoding, len(table.rows) + len(table.malformed), len(valid), quarantined, insert)
+
+
+def _parser_for(family_name: str) -> Callable[[duckdb.DuckDBPyConnection, InboxFile], ParsedFile]:
+    if family_name in SPECS:
+        return parse_csv
+    if family_name == "kj_lookups":
+        from dagster_project.lib.lookups import parse_lookups
+
+        return parse_lookups
+    raise KeyError(family_name)
+
+
+LOADABLE_FAMILIES = frozenset({*SPECS, "kj_lookups"})
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, file: InboxFile, run_id: str | None = None) -> LoadOutcome:
+    """Load one inbox file: no-op, load, restatement or rejection, always through the ledger."""
+    family = file.family
     started_at = datetime.now()
     sha256 = ledger.sha256_of(file.path)
     known = ledger.lookup(con, family.name, file.name, sha256, file.period)
@@ -103,61 +155,43 @@ def ingest_csv_file(con: duckdb.DuckDBPyConnection, file: InboxFile, run_id: str
         ledger.record(con, entry)
         return LoadOutcome(file.name, family.name, file.period, entry.status, reason=entry.reason)
 
-    ctx = FileContext(file.name, file.period, known_municipality_codes(), manual_measure_ids())
     try:
-        table = read_csv(file.path, spec.columns)
-        entry.encoding = table.encoding
-        valid, quarantined = check_rows(table, spec, ctx)
+        parsed = _parser_for(family.name)(con, file)
     except FileRejected as rejection:
         return _reject(con, entry, file, rejection)
 
-    entry.rows_read = len(table.rows) + len(table.malformed)
-    entry.rows_loaded = len(valid)
-    entry.rows_quarantined = len(quarantined)
+    entry.encoding = parsed.encoding
+    entry.rows_read = parsed.rows_read
+    entry.rows_loaded = parsed.rows_loaded
+    entry.rows_quarantined = len(parsed.quarantined)
     # Nothing may disappear between reading and loading.
     assert entry.rows_read == entry.rows_loaded + entry.rows_quarantined, file.name
     entry.status = ledger.STATUS_RESTATED if known.current_load_id else ledger.STATUS_LOADED
     entry.is_current = True
 
-    frame = pd.DataFrame(
-        [[entry.load_id, file.period, row.line_number, *(row.values[c] for c in spec.columns)] for row in valid],
-        columns=["load_id", "file_period", "source_line", *spec.columns],
-        dtype="object",
-    )
     # One transaction: a crash anywhere in here leaves the previous version of the period in place.
     con.execute("begin transaction")
     try:
         if known.current_load_id:
             con.execute(f"delete from {family.raw_table} where load_id = ?", [known.current_load_id])
             ledger.supersede(con, known.current_load_id, entry.load_id)
-        if len(frame):
-            con.register("incoming_rows", frame)
-            columns = ", ".join(["load_id", "file_period", "source_line", *spec.columns])
-            con.execute(f"insert into {family.raw_table} ({columns}) select {columns} from incoming_rows")
-            con.unregister("incoming_rows")
-        _quarantine(con, entry, file, quarantined)
+        parsed.insert(con, entry.load_id)
+        _quarantine(con, entry, file, parsed.quarantined)
         entry.finished_at = datetime.now()
         ledger.record(con, entry)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
-    if quarantined:
+    finally:
+        parsed.cleanup(con)
+    if parsed.quarantined:
+        line, _, violation = parsed.quarantined[0]
         log.warning(
-            "%s: %d row(s) quarantined, first: line %d, %s",
-            file.name,
-            len(quarantined),
-            quarantined[0][0],
-            quarantined[0][2].message,
+            "%s: %d row(s) quarantined, first: line %s, %s", file.name, len(parsed.quarantined), line, violation.message
         )
     return LoadOutcome(
-        file.name,
-        family.name,
-        file.period,
-        entry.status,
-        entry.rows_read,
-        entry.rows_loaded,
-        entry.rows_quarantined,
+        file.name, family.name, file.period, entry.status, entry.rows_read, entry.rows_loaded, entry.rows_quarantined
     )
 
 
@@ -188,7 +222,7 @@ def _quarantine(con: duckdb.DuckDBPyConnection, entry: ledger.LedgerEntry, file:
                 file.period,
                 line,
                 violation.rule,
-                f"{file.family.folder}/{file.name} line {line}: {violation.message}",
+                f"{file.family.folder}/{file.name} line {line if line is not None else '?'}: {violation.message}",
                 json.dumps(values, ensure_ascii=False),
                 now,
             ]

@@ -18,13 +18,17 @@ KEY_ENV_VAR = "EHELSE_PSEUDONYM_KEY"
 DEVELOPMENT_KEY = "ehelse-development-key-do-not-use-in-production"
 
 log = logging.getLogger(__name__)
+_warned_about_development_key = False
 
 
 def pseudonym_key() -> bytes:
     """The key from EHELSE_PSEUDONYM_KEY, or the development default with a warning."""
+    global _warned_about_development_key
     key = os.environ.get(KEY_ENV_VAR, "")
     if not key:
-        log.warning("%s is not set: using the development pseudonym key (not for real data)", KEY_ENV_VAR)
+        if not _warned_about_development_key:
+            log.warning("%s is not set: using the development pseudonym key (not for real data)", KEY_ENV_VAR)
+            _warned_about_development_key = True
         key = DEVELOPMENT_KEY
     return key.encode("utf-8")
 

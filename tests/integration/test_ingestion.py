@@ -6,7 +6,7 @@ import duckdb
 import pytest
 
 from dagster_project.lib.inbox import FAMILIES, scan_inbox
-from dagster_project.lib.ingest import ensure_raw_tables, ingest_csv_file
+from dagster_project.lib.ingest import ensure_raw_tables, ingest_file
 
 HEADER = "maaned;kommunenummer;tjeneste;antall_besok;antall_unike_brukere\r\n"
 
@@ -28,7 +28,7 @@ def usage_file(inbox: Path, month: str, rows: list[str], encoding: str = "utf-8"
 
 
 def load_all(con, inbox: Path):
-    return [ingest_csv_file(con, f) for f in scan_inbox(inbox).files]
+    return [ingest_file(con, f) for f in scan_inbox(inbox).files]
 
 
 def visits(con, month: str) -> int | None:

@@ -1,7 +1,9 @@
 """The whole pipeline (Dagster in-process -> dbt build -> publish) on a generated inbox."""
 
 import csv
+import gzip
 import hashlib
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -55,6 +57,14 @@ def pll_patients_from_files(inbox: Path) -> dict[str, int]:
     return totals
 
 
+def lookups_per_year_from_files(inbox: Path) -> dict[str, int]:
+    ids: dict[str, set[str]] = defaultdict(set)
+    for path in (inbox / "kjernejournal").glob("kj_oppslag_*.jsonl.gz"):
+        for line in gzip.decompress(path.read_bytes()).decode().splitlines():
+            ids[path.name[len("kj_oppslag_") :][:4]].add(json.loads(line)["oppslag_id"])
+    return {year: len(found) for year, found in ids.items()}
+
+
 def published_values(db: Path, measure_id: str) -> dict[str, float]:
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -93,6 +103,8 @@ def test_pipeline_publishes_every_measure_and_1_1_x_as_computed_from_the_files(
     for month, (_, share) in adoption.items():
         assert published_adoption[month] == pytest.approx(share, rel=1e-12), month
     assert published_values(paths.published_db, "4.2.6") == pll_patients_from_files(demo_inbox)
+    lookups = {p: v for p, v in published_values(paths.published_db, "4.2.2").items() if len(p) == 4}
+    assert lookups == lookups_per_year_from_files(demo_inbox)
 
     with (SEEDS_DIR / "measure_catalog.csv").open(encoding="utf-8") as f:
         catalog = {row["measure_id"] for row in csv.DictReader(f)}
@@ -109,7 +121,7 @@ def test_pipeline_publishes_every_measure_and_1_1_x_as_computed_from_the_files(
     assert set(statuses) == catalog
     # The generated inbox ends in 2022-12: more than 13 months before today, so monthly measures are stale.
     assert statuses["1.1.1"] == "no_data"
-    assert statuses["4.2.2"] == "no_data"  # no lookup feed in the warehouse yet
+    assert statuses["4.2.2"] == "no_data"  # the latest complete year, 2022, is more than 2 years old
     assert total == (16, 16)
     assert log_rows == (1, 0)
     assert {p.name for p in paths.parquet_dir.iterdir()} >= {

@@ -8,10 +8,11 @@ backfill of any range is one run that loads every pending file of the range
 import dagster as dg
 
 from dagster_project.lib.inbox import FAMILIES, FAMILY_BY_NAME, FileFamily, scan_inbox
-from dagster_project.lib.ingest import LoadOutcome, ensure_raw_tables, ingest_csv_file, record_unmatched
+from dagster_project.lib.ingest import LoadOutcome, ensure_raw_tables, ingest_file, record_unmatched
 from dagster_project.resources import WarehouseResource
 
 MONTHLY = dg.MonthlyPartitionsDefinition(start_date="2019-01", fmt="%Y-%m", end_offset=1)
+DAILY = dg.DailyPartitionsDefinition(start_date="2019-01-01", end_offset=1, timezone="Europe/Oslo")
 
 # Every write to the working DuckDB file shares one pool with a limit of 1
 # (dagster.yaml): DuckDB admits one writing process.
@@ -46,7 +47,7 @@ def load_family(
     with warehouse.connect() as con:
         ensure_raw_tables(con, FAMILIES)
         for i, file in enumerate(files, start=1):
-            outcomes.append(ingest_csv_file(con, file, context.run_id))
+            outcomes.append(ingest_file(con, file, context.run_id))
             if i % 100 == 0:
                 context.log.info(f"{family.name}: {i}/{len(files)} files handled")
         # Files whose names match no pattern are reported by the usage asset, once per content.
@@ -59,7 +60,9 @@ def load_family(
     return dg.MaterializeResult(metadata=_summarise(outcomes))
 
 
-def _ingestion_asset(family_name: str, description: str, partitioned: bool) -> dg.AssetsDefinition:
+def _ingestion_asset(
+    family_name: str, description: str, partitions_def: dg.PartitionsDefinition | None
+) -> dg.AssetsDefinition:
     family = FAMILY_BY_NAME[family_name]
     schema, table = family.raw_table.split(".")
 
@@ -69,8 +72,8 @@ def _ingestion_asset(family_name: str, description: str, partitioned: bool) -> d
         description=description,
         kinds={"duckdb", "python"},
         owners=["team:data-engineering"],
-        partitions_def=MONTHLY if partitioned else None,
-        backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
         pool=WRITER_POOL,
         tags={"source_family": family.name},
     )
@@ -83,24 +86,35 @@ def _ingestion_asset(family_name: str, description: str, partitioned: bool) -> d
 helsenorge_usage = _ingestion_asset(
     "helsenorge_usage",
     "Helsenorge visits per municipality, service and month (helsenorge_bruk_YYYY-MM.csv).",
-    True,
+    MONTHLY,
 )
 helsenorge_offering = _ingestion_asset(
     "helsenorge_offering",
     "Snapshots of municipalities offering Digihelsestasjon/Digihelse (helsenorge_tjenestetilbud_YYYY-MM-DD.csv).",
-    False,
+    None,
 )
 kj_adoption = _ingestion_asset(
     "kj_adoption",
     "Snapshots of municipalities that have adopted kjernejournal (kj_innforing_YYYY-MM-DD.csv).",
-    False,
+    None,
 )
-pll_monthly = _ingestion_asset("pll", "Pasientens legemiddelliste per municipality and month (pll_YYYY-MM.csv).", True)
+pll_monthly = _ingestion_asset(
+    "pll", "Pasientens legemiddelliste per municipality and month (pll_YYYY-MM.csv).", MONTHLY
+)
 manual_observations = _ingestion_asset(
     "manual",
     "Steward-entered observations (indikator_observasjoner.csv; the whole file is the truth).",
-    False,
+    None,
 )
 
-INGESTION_ASSETS = [helsenorge_usage, helsenorge_offering, kj_adoption, pll_monthly, manual_observations]
-PARTITIONED_INGESTION_ASSETS = [helsenorge_usage, pll_monthly]
+kj_lookups = _ingestion_asset(
+    "kj_lookups",
+    "Kjernejournal lookup audit log, one row per lookup (kj_oppslag_YYYY-MM-DD.jsonl.gz, read by DuckDB); "
+    "fødselsnummer and HPR number replaced by HMAC pseudonyms at read time.",
+    DAILY,
+)
+
+INGESTION_ASSETS = [helsenorge_usage, helsenorge_offering, kj_lookups, kj_adoption, pll_monthly, manual_observations]
+MONTHLY_INGESTION_ASSETS = [helsenorge_usage, pll_monthly]
+DAILY_INGESTION_ASSETS = [kj_lookups]
+PARTITIONED_INGESTION_ASSETS = MONTHLY_INGESTION_ASSETS + DAILY_INGESTION_ASSETS

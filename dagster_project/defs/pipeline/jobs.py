@@ -4,17 +4,37 @@ writing process; a second writer would fail on the file lock)."""
 
 import dagster as dg
 
-from dagster_project.defs.ingestion.assets import MONTHLY, PARTITIONED_INGESTION_ASSETS
+from dagster_project.defs.ingestion.assets import (
+    DAILY,
+    DAILY_INGESTION_ASSETS,
+    MONTHLY,
+    MONTHLY_INGESTION_ASSETS,
+    PARTITIONED_INGESTION_ASSETS,
+)
 
 WRITER_TAG = {"ehelse/writes-warehouse": "true"}
 
 ingest_monthly_feeds = dg.define_asset_job(
     "ingest_monthly_feeds",
-    selection=dg.AssetSelection.assets(*PARTITIONED_INGESTION_ASSETS),
+    selection=dg.AssetSelection.assets(*MONTHLY_INGESTION_ASSETS),
     partitions_def=MONTHLY,
     tags=WRITER_TAG,
     description="Load the monthly feeds (Helsenorge usage, PLL) for a month or a backfilled range.",
 )
+
+ingest_daily_lookups = dg.define_asset_job(
+    "ingest_daily_lookups",
+    selection=dg.AssetSelection.assets(*DAILY_INGESTION_ASSETS),
+    partitions_def=DAILY,
+    tags=WRITER_TAG,
+    description="Load the kjernejournal lookup logs for a day or a backfilled range (one run).",
+)
+
+# Job that loads each partitioned asset, for the runner and the sensor.
+JOB_FOR_FAMILY = {
+    **{a.specs_by_key[a.key].tags["source_family"]: ingest_monthly_feeds for a in MONTHLY_INGESTION_ASSETS},
+    **{a.specs_by_key[a.key].tags["source_family"]: ingest_daily_lookups for a in DAILY_INGESTION_ASSETS},
+}
 
 # Everything that is not partitioned: snapshot and manual feeds, the dbt
 # build (models + tests), and the publication that the tests gate.

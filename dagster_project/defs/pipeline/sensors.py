@@ -9,13 +9,15 @@ import json
 
 import dagster as dg
 
-from dagster_project.defs.ingestion.assets import PARTITIONED_INGESTION_ASSETS
-from dagster_project.defs.pipeline.jobs import ingest_monthly_feeds, transform_and_publish
+from dagster_project.defs.pipeline.jobs import (
+    JOB_FOR_FAMILY,
+    ingest_daily_lookups,
+    ingest_monthly_feeds,
+    transform_and_publish,
+)
 from dagster_project.lib.inbox import scan_inbox
 from dagster_project.lib.ledger import sha256_of
 from dagster_project.resources import WarehouseResource
-
-PARTITIONED_FAMILIES = {a.specs_by_key[a.key].tags["source_family"] for a in PARTITIONED_INGESTION_ASSETS}
 
 
 @dg.sensor(
@@ -34,14 +36,9 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
             continue
         sha = sha256_of(file.path)
         seen[key] = [stat.st_size, stat.st_mtime_ns, sha]
-        if file.family.name in PARTITIONED_FAMILIES:
-            requests.append(
-                dg.RunRequest(
-                    job_name=ingest_monthly_feeds.name,
-                    partition_key=file.period,
-                    run_key=f"{file.name}:{sha}",
-                )
-            )
+        job = JOB_FOR_FAMILY.get(file.family.name)
+        if job is not None:
+            requests.append(dg.RunRequest(job_name=job.name, partition_key=file.period, run_key=f"{file.name}:{sha}"))
         else:
             changed_unpartitioned.append(f"{file.name}:{sha}")
     if changed_unpartitioned:
@@ -53,7 +50,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
 
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[ingest_monthly_feeds],
+    monitored_jobs=[ingest_monthly_feeds, ingest_daily_lookups],
     request_job=transform_and_publish,
     default_status=dg.DefaultSensorStatus.STOPPED,
 )

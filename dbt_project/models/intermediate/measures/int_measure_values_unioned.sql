@@ -21,6 +21,10 @@ pll_values as (
     select * from {{ ref('int_pll_values_summed') }}
 ),
 
+lookup_counts as (
+    select * from {{ ref('int_lookup_counts_summed') }}
+),
+
 unioned as (
     select measure_id, period, geography_level, geography_code, value, numerator, denominator from visit_means
     union all
@@ -33,6 +37,8 @@ unioned as (
     from kjernejournal_shares
     union all
     select measure_id, period, geography_level, geography_code, value, numerator, denominator from pll_values
+    union all
+    select measure_id, period, geography_level, geography_code, value, numerator, denominator from lookup_counts
 ),
 
 final as (

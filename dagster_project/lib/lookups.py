@@ -1,0 +1,239 @@
+"""Kjernejournal lookup logs (kj_oppslag_YYYY-MM-DD.jsonl.gz): read with
+DuckDB's own JSON reader, checked in SQL, personal identifiers replaced by
+keyed pseudonyms before anything is written.
+
+Fødselsnummer control digits and HMAC pseudonyms are computed in Python over
+the file's *distinct* identifiers only (a day has far fewer patients than
+lookups). Clear values live only in temporary tables of this connection,
+dropped when the file is done; no message or log line ever contains one.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from dagster_project.lib.csv_io import FileRejected
+from dagster_project.lib.fnr import is_valid_fnr
+from dagster_project.lib.inbox import InboxFile
+from dagster_project.lib.pseudonym import pseudonym_key, pseudonymise
+from dagster_project.lib.rules import Violation
+
+FIELDS = (
+    "tidspunkt",
+    "oppslag_id",
+    "hpr_nummer",
+    "pasient_fnr",
+    "virksomhet_orgnr",
+    "kommunenummer",
+    "virksomhetstype",
+    "handling",
+)
+VIRKSOMHETSTYPER = (
+    "sykehus",
+    "fastlege",
+    "legevakt",
+    "sykehjem",
+    "hjemmetjeneste",
+    "apotek",
+    "avtalespesialist",
+    "annet",
+)
+
+RAW_DDL = """
+create table if not exists raw.kj_lookups (
+    load_id varchar not null,
+    file_period varchar not null,
+    tidspunkt varchar not null,
+    oppslag_id varchar not null,
+    hpr_pseudonym varchar not null,
+    patient_pseudonym varchar not null,
+    virksomhet_orgnr varchar not null,
+    kommunenummer varchar not null,
+    virksomhetstype varchar not null,
+    handling varchar not null
+)
+"""
+STORED_COLUMNS = (
+    "tidspunkt",
+    "oppslag_id",
+    "hpr_pseudonym",
+    "patient_pseudonym",
+    "virksomhet_orgnr",
+    "kommunenummer",
+    "virksomhetstype",
+    "handling",
+)
+_TEMP_TABLES = ("incoming_lookups", "checked_lookups", "lookup_fnr_map", "lookup_hpr_map", "lookup_known_codes")
+
+# First rule broken wins; messages never quote a personal value.
+_ISO_WITH_OFFSET = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)"
+_RULES_SQL = f"""
+case
+    when {" or ".join(f"l.{f} is null" for f in FIELDS)} then 'missing_field'
+    when not regexp_full_match(l.tidspunkt, '{_ISO_WITH_OFFSET}')
+        or try_cast(l.tidspunkt as timestamptz) is null then 'invalid_timestamp'
+    when cast(timezone('Europe/Oslo', try_cast(l.tidspunkt as timestamptz)) as date) <> cast($file_date as date)
+        then 'timestamp_outside_file_date'
+    when not regexp_full_match(l.oppslag_id, '[0-9a-fA-F]{{8}}-([0-9a-fA-F]{{4}}-){{3}}[0-9a-fA-F]{{12}}')
+        then 'invalid_uuid'
+    when not f.is_valid then 'invalid_fnr'
+    when not regexp_full_match(l.hpr_nummer, '\\d{{1,9}}') then 'invalid_hpr'
+    when not regexp_full_match(l.virksomhet_orgnr, '\\d{{9}}') then 'invalid_orgnr'
+    when k.code is null then 'unknown_municipality'
+    when l.virksomhetstype not in ({", ".join(f"'{v}'" for v in VIRKSOMHETSTYPER)}) then 'unknown_virksomhetstype'
+    when l.handling not in ('les', 'del') then 'invalid_handling'
+    when row_number() over (partition by l.oppslag_id order by l.tidspunkt) > 1 then 'duplicate_oppslag_id'
+end
+"""
+MESSAGES = {
+    "missing_field": "a required field is missing or null",
+    "invalid_timestamp": "tidspunkt is not an ISO 8601 timestamp with offset",
+    "timestamp_outside_file_date": "tidspunkt is not on the file's date in Europe/Oslo time",
+    "invalid_uuid": "oppslag_id is not a UUID",
+    "invalid_fnr": "pasient_fnr fails the fødselsnummer/D-nummer mod-11 control digits (value withheld)",
+    "invalid_hpr": "hpr_nummer is not a string of digits (value withheld)",
+    "invalid_orgnr": "virksomhet_orgnr is not 9 digits",
+    "unknown_municipality": "kommunenummer is not a known municipality code",
+    "unknown_virksomhetstype": f"virksomhetstype is not one of {', '.join(VIRKSOMHETSTYPER)}",
+    "invalid_handling": "handling is not les or del",
+    "duplicate_oppslag_id": "oppslag_id repeats an earlier lookup in the file",
+}
+
+
+def ensure_raw_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(RAW_DDL)
+
+
+def _read(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    columns = "{" + ", ".join(f"'{f}': 'VARCHAR'" for f in FIELDS) + "}"
+    try:
+        con.execute(
+            f"""
+            create or replace temp table incoming_lookups as
+            select * from read_json(?, format = 'newline_delimited', compression = 'gzip', columns = {columns})
+            """,
+            [str(path)],
+        )
+    except duckdb.Error as err:
+        # DuckDB's message may quote the offending line, which can hold a fødselsnummer:
+        # keep only its position.
+        where = re.search(r"line \d+", str(err))
+        raise FileRejected(
+            "unreadable_file",
+            f"not gzip-compressed JSON lines ({type(err).__name__}{', ' + where.group(0) if where else ''})",
+        ) from None
+
+
+def _identifier_maps(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """Pseudonym and validity per distinct fødselsnummer and HPR number of the file."""
+    fnrs = [
+        r[0]
+        for r in con.execute(
+            "select distinct pasient_fnr from incoming_lookups where pasient_fnr is not null"
+        ).fetchall()
+    ]
+    hprs = [
+        r[0]
+        for r in con.execute("select distinct hpr_nummer from incoming_lookups where hpr_nummer is not null").fetchall()
+    ]
+    fnr_map = pd.DataFrame(
+        {"value": fnrs, "pseudonym": [pseudonymise(v, key) for v in fnrs], "is_valid": [is_valid_fnr(v) for v in fnrs]}
+    )
+    hpr_map = pd.DataFrame({"value": hprs, "pseudonym": [pseudonymise(v, key) for v in hprs]})
+    con.register("lookup_fnr_map_frame", fnr_map)
+    con.register("lookup_hpr_map_frame", hpr_map)
+    con.execute("create or replace temp table lookup_fnr_map as select * from lookup_fnr_map_frame")
+    con.execute("create or replace temp table lookup_hpr_map as select * from lookup_hpr_map_frame")
+    con.unregister("lookup_fnr_map_frame")
+    con.unregister("lookup_hpr_map_frame")
+
+
+def _line_numbers(path: Path, wanted: set[tuple[str | None, str | None]]) -> dict[tuple, list[int]]:
+    """Lines of the file holding the given (oppslag_id, tidspunkt): only read when rows are quarantined."""
+    lines: dict[tuple, list[int]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        for number, text in enumerate(f, start=1):
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError:
+                continue
+            key = (record.get("oppslag_id"), record.get("tidspunkt"))
+            if key in wanted:
+                lines.setdefault(key, []).append(number)
+    return lines
+
+
+def parse_lookups(con: duckdb.DuckDBPyConnection, file: InboxFile):
+    from dagster_project.lib.ingest import ParsedFile, known_municipality_codes
+
+    _read(con, file.path)
+    rows_read = con.execute("select count(*) from incoming_lookups").fetchone()[0]
+    if rows_read == 0:
+        cleanup(con)
+        raise FileRejected("empty_file", "the file has no lookups")
+    counts = con.execute(f"select {', '.join(f'count({f})' for f in FIELDS)} from incoming_lookups").fetchone()
+    missing = [f for f, n in zip(FIELDS, counts, strict=True) if n == 0]
+    if missing:
+        cleanup(con)
+        raise FileRejected("missing_columns", f"field(s) absent from every line: {', '.join(missing)}")
+
+    _identifier_maps(con, pseudonym_key())
+    codes = pd.DataFrame({"code": sorted(known_municipality_codes())})
+    con.register("lookup_known_codes_frame", codes)
+    con.execute("create or replace temp table lookup_known_codes as select * from lookup_known_codes_frame")
+    con.unregister("lookup_known_codes_frame")
+    con.execute(
+        f"""
+        create or replace temp table checked_lookups as
+        select
+            l.tidspunkt, l.oppslag_id, h.pseudonym as hpr_pseudonym, f.pseudonym as patient_pseudonym,
+            l.virksomhet_orgnr, l.kommunenummer, l.virksomhetstype, l.handling,
+            {_RULES_SQL} as rule
+        from incoming_lookups as l
+        left join lookup_fnr_map as f on l.pasient_fnr = f.value
+        left join lookup_hpr_map as h on l.hpr_nummer = h.value
+        left join lookup_known_codes as k on l.kommunenummer = k.code
+        """.replace("$file_date", f"'{file.period}'")
+    )
+    # The clear identifiers are not needed past this point.
+    con.execute("drop table incoming_lookups")
+    bad = con.execute(
+        f"select {', '.join(STORED_COLUMNS)}, rule from checked_lookups where rule is not null"
+    ).fetchall()
+    quarantined: list[tuple[int | None, dict, Violation]] = []
+    if bad:
+        lines = _line_numbers(file.path, {(r[1], r[0]) for r in bad})
+        for row in bad:
+            values = dict(zip(STORED_COLUMNS, row[:-1], strict=True))
+            found = lines.get((values["oppslag_id"], values["tidspunkt"]), [])
+            line = found.pop(0) if found else None
+            quarantined.append((line, values, Violation(row[-1], MESSAGES[row[-1]])))
+
+    def insert(con: duckdb.DuckDBPyConnection, load_id: str) -> None:
+        con.execute(
+            f"""
+            insert into raw.kj_lookups (load_id, file_period, {", ".join(STORED_COLUMNS)})
+            select ?, ?, {", ".join(STORED_COLUMNS)} from checked_lookups where rule is null
+            """,
+            [load_id, file.period],
+        )
+
+    return ParsedFile(
+        encoding="utf-8",
+        rows_read=rows_read,
+        rows_loaded=rows_read - len(quarantined),
+        quarantined=quarantined,
+        insert=insert,
+        cleanup=cleanup,
+    )
+
+
+def cleanup(con: duckdb.DuckDBPyConnection) -> None:
+    for table in _TEMP_TABLES:
+        con.execute(f"drop table if exists {table}")
