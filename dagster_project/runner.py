@@ -104,7 +104,7 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
 
 def run_pipeline() -> RunOutcome:
     from dagster_project.definitions import defs
-    from dagster_project.defs.ingestion.assets import PARTITIONED_INGESTION_ASSETS
+    from dagster_project.defs.ingestion.assets import FAMILIES_BY_ASSET_KEY, PARTITIONED_INGESTION_ASSETS
     from dagster_project.defs.pipeline.jobs import JOB_FOR_FAMILY
 
     paths = WarehousePaths(warehouse_dir())
@@ -124,7 +124,7 @@ def run_pipeline() -> RunOutcome:
     instance = _instance()
     warnings: list[str] = []
     for asset in PARTITIONED_INGESTION_ASSETS:
-        family = asset.specs_by_key[asset.key].tags["source_family"]
+        [family] = FAMILIES_BY_ASSET_KEY[asset.key]
         job = JOB_FOR_FAMILY[family]
         valid = set(job.partitions_def.get_partition_keys())
         periods = sorted({f.period for f in scan.files if f.family.name == family})

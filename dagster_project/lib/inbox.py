@@ -18,6 +18,7 @@ class FileFamily:
     pattern: re.Pattern[str]
     grain: str  # "month", "day", "year" or "whole" (the file is the whole truth)
     raw_table: str
+    extra_tables: tuple[str, ...] = ()  # further raw tables a load writes (cleared with it on restatement)
 
     def period_of(self, file_name: str) -> str | None:
         """The period in the file name, or None if the name does not match or the date is not real."""
@@ -28,8 +29,8 @@ class FileFamily:
         return period if is_real_period(period, self.grain) else None
 
 
-def _family(name: str, folder: str, regex: str, grain: str, raw_table: str) -> FileFamily:
-    return FileFamily(name, folder, re.compile(regex), grain, raw_table)
+def _family(name: str, folder: str, regex: str, grain: str, raw_table: str, *extra_tables: str) -> FileFamily:
+    return FileFamily(name, folder, re.compile(regex), grain, raw_table, extra_tables)
 
 
 MONTH = r"(?P<period>\d{4}-\d{2})"
@@ -48,13 +49,21 @@ FAMILIES: tuple[FileFamily, ...] = (
     _family("kj_lookups", "kjernejournal", rf"kj_oppslag_{DAY}\.jsonl\.gz", "day", "raw.kj_lookups"),
     _family("kj_adoption", "kjernejournal", rf"kj_innforing_{DAY}\.csv", "day", "raw.kj_adoption"),
     _family("pll", "pll", rf"pll_{MONTH}\.csv", "month", "raw.pll_monthly"),
-    _family("survey_citizens", "surveys", rf"innbyggerundersokelsen_{YEAR}\.xlsx", "year", "raw.survey_responses"),
+    _family(
+        "survey_citizens",
+        "surveys",
+        rf"innbyggerundersokelsen_{YEAR}\.xlsx",
+        "year",
+        "raw.survey_respondents",
+        "raw.survey_answers",
+    ),
     _family(
         "survey_personnel",
         "surveys",
         rf"helsepersonellundersokelsen_{YEAR}\.xlsx",
         "year",
-        "raw.survey_responses",
+        "raw.survey_respondents",
+        "raw.survey_answers",
     ),
     _family("manual", "manual", r"indikator_observasjoner\.csv", "whole", "raw.manual_observations"),
 )

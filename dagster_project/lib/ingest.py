@@ -64,12 +64,14 @@ def raw_table_ddl(table: str, spec: CsvSpec) -> str:
 def ensure_raw_tables(con: duckdb.DuckDBPyConnection, families: Iterable) -> None:
     """Create the ledger and every raw table, so dbt sources exist before the first file arrives."""
     from dagster_project.lib.lookups import ensure_raw_table as ensure_lookup_table
+    from dagster_project.lib.surveys import ensure_raw_tables as ensure_survey_tables
 
     ledger.ensure_ledger(con)
     for family in families:
         if family.name in SPECS:
             con.execute(raw_table_ddl(family.raw_table, SPECS[family.name]))
     ensure_lookup_table(con)
+    ensure_survey_tables(con)
 
 
 @dataclass
@@ -115,10 +117,14 @@ def _parser_for(family_name: str) -> Callable[[duckdb.DuckDBPyConnection, InboxF
         from dagster_project.lib.lookups import parse_lookups
 
         return parse_lookups
+    if family_name in ("survey_citizens", "survey_personnel"):
+        from dagster_project.lib.surveys import parse_survey
+
+        return parse_survey
     raise KeyError(family_name)
 
 
-LOADABLE_FAMILIES = frozenset({*SPECS, "kj_lookups"})
+LOADABLE_FAMILIES = frozenset({*SPECS, "kj_lookups", "survey_citizens", "survey_personnel"})
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, file: InboxFile, run_id: str | None = None) -> LoadOutcome:
@@ -173,7 +179,8 @@ def ingest_file(con: duckdb.DuckDBPyConnection, file: InboxFile, run_id: str | N
     con.execute("begin transaction")
     try:
         if known.current_load_id:
-            con.execute(f"delete from {family.raw_table} where load_id = ?", [known.current_load_id])
+            for table in (family.raw_table, *family.extra_tables):
+                con.execute(f"delete from {table} where load_id = ?", [known.current_load_id])
             ledger.supersede(con, known.current_load_id, entry.load_id)
         parsed.insert(con, entry.load_id)
         _quarantine(con, entry, file, parsed.quarantined)

@@ -4,10 +4,12 @@ import csv
 import gzip
 import hashlib
 import json
+import math
 from collections import defaultdict
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from dagster_project.lib.settings import SEEDS_DIR, WarehousePaths
@@ -65,6 +67,23 @@ def lookups_per_year_from_files(inbox: Path) -> dict[str, int]:
     return {year: len(found) for year, found in ids.items()}
 
 
+def survey_share_from_workbook(path: Path, question: str, positive: set[int]) -> dict[str, float]:
+    """A survey measure from the xlsx with pandas: weighted share, n, Kish n_eff, 95 % interval."""
+    data = pd.read_excel(path, sheet_name="data")
+    valid = data[data[question].isin([1, 2, 3, 4, 5])]
+    w = valid["vekt"]
+    p = (w * valid[question].isin(positive)).sum() / w.sum()
+    n_eff = w.sum() ** 2 / (w**2).sum()
+    margin = 1.96 * math.sqrt(p * (1 - p) / n_eff)
+    return {
+        "value": 100 * p,
+        "n": len(valid),
+        "n_eff": n_eff,
+        "ci_low": 100 * (p - margin),
+        "ci_high": 100 * (p + margin),
+    }
+
+
 def published_values(db: Path, measure_id: str) -> dict[str, float]:
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -105,6 +124,21 @@ def test_pipeline_publishes_every_measure_and_1_1_x_as_computed_from_the_files(
     assert published_values(paths.published_db, "4.2.6") == pll_patients_from_files(demo_inbox)
     lookups = {p: v for p, v in published_values(paths.published_db, "4.2.2").items() if len(p) == 4}
     assert lookups == lookups_per_year_from_files(demo_inbox)
+
+    for year in ("2021", "2022"):
+        expected_share = survey_share_from_workbook(
+            demo_inbox / "surveys" / f"innbyggerundersokelsen_{year}.xlsx", "INB_TILGANG_ENKLE", {4, 5}
+        )
+        con = duckdb.connect(str(paths.published_db), read_only=True)
+        row = con.execute(
+            "select value, n, n_eff, ci_low, ci_high from marts.fct_measure_value "
+            "where measure_id = '1.3' and period = ? and geography_level = 'national'",
+            [year],
+        ).fetchone()
+        con.close()
+        assert dict(zip(["value", "n", "n_eff", "ci_low", "ci_high"], row, strict=True)) == pytest.approx(
+            expected_share
+        )
 
     with (SEEDS_DIR / "measure_catalog.csv").open(encoding="utf-8") as f:
         catalog = {row["measure_id"] for row in csv.DictReader(f)}

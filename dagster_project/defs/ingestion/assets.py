@@ -38,20 +38,20 @@ def _summarise(outcomes: list[LoadOutcome]) -> dict[str, dg.MetadataValue | int 
 
 
 def load_family(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, family: FileFamily
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, *families: FileFamily
 ) -> dg.MaterializeResult:
     scan = scan_inbox(warehouse.inbox_path)
     wanted = set(context.partition_keys) if context.has_partition_key_range or context.has_partition_key else None
-    files = [f for f in scan.files if f.family is family and (wanted is None or f.period in wanted)]
+    files = [f for f in scan.files if f.family in families and (wanted is None or f.period in wanted)]
     outcomes: list[LoadOutcome] = []
     with warehouse.connect() as con:
         ensure_raw_tables(con, FAMILIES)
         for i, file in enumerate(files, start=1):
             outcomes.append(ingest_file(con, file, context.run_id))
             if i % 100 == 0:
-                context.log.info(f"{family.name}: {i}/{len(files)} files handled")
+                context.log.info(f"{families[0].name}: {i}/{len(files)} files handled")
         # Files whose names match no pattern are reported by the usage asset, once per content.
-        if family.name == "helsenorge_usage":
+        if families[0].name == "helsenorge_usage":
             for path in scan.unmatched:
                 outcomes.append(record_unmatched(con, path, warehouse.inbox_path, context.run_id))
     for o in outcomes:
@@ -114,7 +114,55 @@ kj_lookups = _ingestion_asset(
     DAILY,
 )
 
-INGESTION_ASSETS = [helsenorge_usage, helsenorge_offering, kj_lookups, kj_adoption, pll_monthly, manual_observations]
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["raw", "survey_respondents"],
+            description="Survey respondents (innbyggerundersokelsen_YYYY.xlsx, helsepersonellundersokelsen_YYYY.xlsx, "
+            "sheet data): internal only, never published.",
+            group_name="raw",
+            kinds={"duckdb", "pandas"},
+            owners=["team:data-engineering"],
+            tags={"source_family": "surveys"},
+        ),
+        dg.AssetSpec(
+            ["raw", "survey_answers"],
+            description="One row per respondent and answered question (blank = not asked is left out).",
+            group_name="raw",
+            kinds={"duckdb", "pandas"},
+            owners=["team:data-engineering"],
+            tags={"source_family": "surveys"},
+        ),
+    ],
+    pool=WRITER_POOL,
+)
+def survey_responses(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+    result = load_family(context, warehouse, FAMILY_BY_NAME["survey_citizens"], FAMILY_BY_NAME["survey_personnel"])
+    yield dg.MaterializeResult(asset_key=["raw", "survey_respondents"], metadata=result.metadata)
+    yield dg.MaterializeResult(asset_key=["raw", "survey_answers"], metadata=result.metadata)
+
+
+# Which inbox families each ingestion asset loads (checks, jobs and the sensor read this).
+FAMILIES_BY_ASSET_KEY: dict[dg.AssetKey, list[str]] = {
+    dg.AssetKey(["raw", "helsenorge_usage"]): ["helsenorge_usage"],
+    dg.AssetKey(["raw", "helsenorge_offering"]): ["helsenorge_offering"],
+    dg.AssetKey(["raw", "kj_lookups"]): ["kj_lookups"],
+    dg.AssetKey(["raw", "kj_adoption"]): ["kj_adoption"],
+    dg.AssetKey(["raw", "pll_monthly"]): ["pll"],
+    dg.AssetKey(["raw", "survey_respondents"]): ["survey_citizens", "survey_personnel"],
+    dg.AssetKey(["raw", "manual_observations"]): ["manual"],
+}
+
+INGESTION_ASSETS = [
+    helsenorge_usage,
+    helsenorge_offering,
+    kj_lookups,
+    kj_adoption,
+    pll_monthly,
+    survey_responses,
+    manual_observations,
+]
 MONTHLY_INGESTION_ASSETS = [helsenorge_usage, pll_monthly]
 DAILY_INGESTION_ASSETS = [kj_lookups]
 PARTITIONED_INGESTION_ASSETS = MONTHLY_INGESTION_ASSETS + DAILY_INGESTION_ASSETS

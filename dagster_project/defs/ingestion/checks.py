@@ -3,20 +3,15 @@ rejected files are reported (warning: the previous data stays published)."""
 
 import dagster as dg
 
-from dagster_project.defs.ingestion.assets import INGESTION_ASSETS
+from dagster_project.defs.ingestion.assets import FAMILIES_BY_ASSET_KEY
 from dagster_project.lib import ledger
 from dagster_project.resources import WarehouseResource
 
 
-def _family_of(asset: dg.AssetsDefinition) -> str:
-    return asset.specs_by_key[asset.key].tags["source_family"]
-
-
-def _ledger_checks(asset: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]:
-    family = _family_of(asset)
+def _ledger_checks(asset_key: dg.AssetKey, families: list[str]) -> list[dg.AssetChecksDefinition]:
 
     @dg.asset_check(
-        asset=asset,
+        asset=asset_key,
         name="ledger_balances",
         blocking=True,
         description="rows read = rows loaded + rows quarantined for every file of the family",
@@ -24,7 +19,7 @@ def _ledger_checks(asset: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]
     def ledger_balances(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as con:
             ledger.ensure_ledger(con)
-            broken = ledger.inconsistent_loads(con, family)
+            broken = [row for family in families for row in ledger.inconsistent_loads(con, family)]
         return dg.AssetCheckResult(
             passed=not broken,
             severity=dg.AssetCheckSeverity.ERROR,
@@ -35,7 +30,7 @@ def _ledger_checks(asset: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]
         )
 
     @dg.asset_check(
-        asset=asset,
+        asset=asset_key,
         name="no_rejected_files",
         description="files of the family that were rejected and not replaced by a later good version",
     )
@@ -45,14 +40,14 @@ def _ledger_checks(asset: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]
             rejected = con.execute(
                 """
                 select file_name, reason from raw.load_ledger as l
-                where source_family = ? and status = 'rejected'
+                where list_contains(?, source_family) and status = 'rejected'
                   and not exists (
                       select 1 from raw.load_ledger as later
                       where later.file_name = l.file_name and later.source_family = l.source_family
                         and later.finished_at > l.finished_at and later.status in ('loaded', 'restated', 'unchanged')
                   )
                 """,
-                [family],
+                [families],
             ).fetchall()
         return dg.AssetCheckResult(
             passed=not rejected,
@@ -66,4 +61,4 @@ def _ledger_checks(asset: dg.AssetsDefinition) -> list[dg.AssetChecksDefinition]
     return [ledger_balances, no_rejected_files]
 
 
-INGESTION_CHECKS = [check for asset in INGESTION_ASSETS for check in _ledger_checks(asset)]
+INGESTION_CHECKS = [check for key, families in FAMILIES_BY_ASSET_KEY.items() for check in _ledger_checks(key, families)]

@@ -7,6 +7,7 @@ import dagster as dg
 from dagster_project.defs.ingestion.assets import (
     DAILY,
     DAILY_INGESTION_ASSETS,
+    FAMILIES_BY_ASSET_KEY,
     MONTHLY,
     MONTHLY_INGESTION_ASSETS,
     PARTITIONED_INGESTION_ASSETS,
@@ -32,8 +33,8 @@ ingest_daily_lookups = dg.define_asset_job(
 
 # Job that loads each partitioned asset, for the runner and the sensor.
 JOB_FOR_FAMILY = {
-    **{a.specs_by_key[a.key].tags["source_family"]: ingest_monthly_feeds for a in MONTHLY_INGESTION_ASSETS},
-    **{a.specs_by_key[a.key].tags["source_family"]: ingest_daily_lookups for a in DAILY_INGESTION_ASSETS},
+    **{f: ingest_monthly_feeds for a in MONTHLY_INGESTION_ASSETS for f in FAMILIES_BY_ASSET_KEY[a.key]},
+    **{f: ingest_daily_lookups for a in DAILY_INGESTION_ASSETS for f in FAMILIES_BY_ASSET_KEY[a.key]},
 }
 
 # Everything that is not partitioned: snapshot and manual feeds, the dbt

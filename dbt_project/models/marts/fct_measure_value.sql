@@ -14,11 +14,11 @@ final as (
         value,
         numerator,
         denominator,
-        cast(null as bigint) as n,
-        cast(null as double) as n_eff,
-        cast(null as double) as ci_low,
-        cast(null as double) as ci_high,
-        false as is_suppressed
+        n,
+        n_eff,
+        ci_low,
+        ci_high,
+        is_suppressed
     from measure_values
 )
 

@@ -1,44 +1,46 @@
--- Every computed measure value, one shape. A new measure model is added here.
+-- Every computed measure value in one shape. A new measure model is added to
+-- one of the two lists: survey models carry n, n_eff, the interval and the
+-- suppression flag; the others get them empty.
+{%- set measure_models = [
+    'int_visit_means_rolled',
+    'int_manual_values_selected',
+    'int_digihelsestasjon_population_shares',
+    'int_kjernejournal_adoption_shares',
+    'int_pll_values_summed',
+    'int_lookup_counts_summed',
+] -%}
+{%- set survey_models = ['int_survey_shares_weighted'] %}
+
 with
 
-visit_means as (
-    select * from {{ ref('int_visit_means_rolled') }}
+{% for model in measure_models + survey_models -%}
+{{ model }} as (
+    select * from {{ ref(model) }}
 ),
 
-manual_values as (
-    select * from {{ ref('int_manual_values_selected') }}
-),
-
-digihelsestasjon_shares as (
-    select * from {{ ref('int_digihelsestasjon_population_shares') }}
-),
-
-kjernejournal_shares as (
-    select * from {{ ref('int_kjernejournal_adoption_shares') }}
-),
-
-pll_values as (
-    select * from {{ ref('int_pll_values_summed') }}
-),
-
-lookup_counts as (
-    select * from {{ ref('int_lookup_counts_summed') }}
-),
+{% endfor -%}
 
 unioned as (
-    select measure_id, period, geography_level, geography_code, value, numerator, denominator from visit_means
+    {%- for model in measure_models %}
+    select
+        measure_id, period, geography_level, geography_code, value, numerator, denominator,
+        cast(null as bigint) as n,
+        cast(null as double) as n_eff,
+        cast(null as double) as ci_low,
+        cast(null as double) as ci_high,
+        false as is_suppressed
+    from {{ model }}
     union all
-    select measure_id, period, geography_level, geography_code, value, numerator, denominator from manual_values
+    {%- endfor %}
+    {%- for model in survey_models %}
+    select
+        measure_id, period, geography_level, geography_code, value, numerator, denominator,
+        n, n_eff, ci_low, ci_high, is_suppressed
+    from {{ model }}
+    {%- if not loop.last %}
     union all
-    select measure_id, period, geography_level, geography_code, value, numerator, denominator
-    from digihelsestasjon_shares
-    union all
-    select measure_id, period, geography_level, geography_code, value, numerator, denominator
-    from kjernejournal_shares
-    union all
-    select measure_id, period, geography_level, geography_code, value, numerator, denominator from pll_values
-    union all
-    select measure_id, period, geography_level, geography_code, value, numerator, denominator from lookup_counts
+    {%- endif %}
+    {%- endfor %}
 ),
 
 final as (
@@ -50,7 +52,12 @@ final as (
         geography_code,
         value,
         numerator,
-        denominator
+        denominator,
+        n,
+        n_eff,
+        ci_low,
+        ci_high,
+        is_suppressed
     from unioned
 )
 

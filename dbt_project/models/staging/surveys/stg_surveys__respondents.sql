@@ -1,0 +1,21 @@
+with
+
+source as (
+    select * from {{ source('surveys', 'respondents') }}
+),
+
+renamed as (
+    select
+        load_id,
+        survey,
+        cast(file_period as integer) as survey_year,
+        source_row,
+        respondent_id,
+        cast(replace(vekt, ',', '.') as double) as weight,
+        fylkesnummer as county_code,
+        aldersgruppe as age_group,
+        kjonn as gender
+    from source
+)
+
+select * from renamed
