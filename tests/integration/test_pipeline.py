@@ -140,6 +140,28 @@ def test_pipeline_publishes_every_measure_and_1_1_x_as_computed_from_the_files(
             expected_share
         )
 
+    # municipality_adoption on today's codes: the 2020-structure snapshot mapped 1:1, except that
+    # Ålesund (1507) was split into 1508 and 1580 in 2024, and both inherit its adoption.
+    with (demo_inbox / "kjernejournal" / "kj_innforing_2022-12-31.csv").open(encoding="utf-8") as f:
+        adopted_codes = {r["kommunenummer"] for r in csv.DictReader(f, delimiter=";")}
+    con = duckdb.connect(str(paths.published_db), read_only=True)
+    adoption = con.execute(
+        "select count(*), count(*) filter (where kjernejournal_adopted), sum(population) "
+        "from marts.municipality_adoption where period = '2022-12'"
+    ).fetchone()
+    small_cells = con.execute(
+        "select count(*) from marts.fct_measure_value where measure_id in ('4.2.2', '4.2.6') "
+        "and geography_level = 'municipality' and value >= 1 and value < 5"
+    ).fetchone()[0]
+    suppressed = con.execute(
+        "select count(*) from marts.fct_measure_value where measure_id = '4.2.2' and is_suppressed"
+    ).fetchone()[0]
+    con.close()
+    assert adoption[0] == 357
+    assert adoption[1] == len(adopted_codes) + ("1507" in adopted_codes)
+    assert adoption[2] == 5_367_580  # SSB 2020 total, carried onto 2024 codes
+    assert small_cells == 0 and suppressed > 0
+
     with (SEEDS_DIR / "measure_catalog.csv").open(encoding="utf-8") as f:
         catalog = {row["measure_id"] for row in csv.DictReader(f)}
     con = duckdb.connect(str(paths.published_db), read_only=True)
@@ -163,6 +185,8 @@ def test_pipeline_publishes_every_measure_and_1_1_x_as_computed_from_the_files(
         "fct_measure_value.parquet",
         "measure_status.parquet",
         "goal_summary.parquet",
+        "municipality_adoption.parquet",
+        "publication_files.parquet",
         "publication_log.parquet",
     }
 

@@ -35,7 +35,8 @@ final as (
         catalog.target_note,
         coalesce(catalog.green_min, 0.9) as green_min,
         coalesce(catalog.yellow_min, 0.5) as yellow_min,
-        catalog.is_headline
+        catalog.is_headline,
+        catalog.is_person_level_count
     from catalog
     inner join goals on catalog.goal_id = goals.goal_id
 )

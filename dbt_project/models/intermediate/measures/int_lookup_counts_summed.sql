@@ -1,5 +1,6 @@
 -- 4.2.2: lookups per month, and per year once the year's last day is in the
--- data (a partial year would read as a fall in use).
+-- data (a partial year would read as a fall in use); per month also by the
+-- (2024) municipality of the organisation that looked up.
 with
 
 lookups as (
@@ -22,6 +23,20 @@ monthly as (
     group by substring(cast(lookup_date as varchar), 1, 7)
 ),
 
+monthly_by_source_code as (
+    select
+        substring(cast(lookup_date as varchar), 1, 7) as period,
+        source_municipality_code,
+        count(*) as n_lookups
+    from lookups
+    group by substring(cast(lookup_date as varchar), 1, 7), source_municipality_code
+),
+
+monthly_by_municipality as (
+    select * from {{ allocate_to_current_municipalities('monthly_by_source_code', 'n_lookups', ['period']) }}
+        as allocated
+),
+
 yearly as (
     select
         substring(cast(lookup_date as varchar), 1, 4) as period,
@@ -31,20 +46,27 @@ yearly as (
     group by substring(cast(lookup_date as varchar), 1, 4)
 ),
 
-final as (
-    select '4.2.2' as measure_id, period, cast(n_lookups as double) as value from monthly
+unioned as (
+    select period, 'national' as geography_level, '0' as geography_code, n_lookups from monthly
     union all
-    select '4.2.2' as measure_id, period, cast(n_lookups as double) as value
+    select period, 'national' as geography_level, '0' as geography_code, n_lookups
     from yearly
     where substring(cast(last_day as varchar), 6, 5) = '12-31'
+    union all
+    select period, 'municipality' as geography_level, municipality_code as geography_code, n_lookups
+    from monthly_by_municipality
+),
+
+final as (
+    select
+        '4.2.2' as measure_id,
+        period,
+        geography_level,
+        geography_code,
+        cast(n_lookups as double) as value,
+        cast(null as double) as numerator,
+        cast(null as double) as denominator
+    from unioned
 )
 
-select
-    measure_id,
-    period,
-    'national' as geography_level,
-    '0' as geography_code,
-    value,
-    cast(null as double) as numerator,
-    cast(null as double) as denominator
-from final
+select * from final

@@ -1,5 +1,6 @@
 -- 4.2.5: share of municipalities with tilrettelagt = ja in the month (of
--- those in force at month end). 4.2.6: patients with PLL, a month-end stock.
+-- those in force at month end). 4.2.6: patients with PLL, a month-end stock,
+-- nationally and per (2024) municipality.
 with
 
 pll as (
@@ -31,6 +32,10 @@ arranged_shares as (
     inner join in_force on per_month.month_end = in_force.day
 ),
 
+municipality_patients as (
+    select * from {{ allocate_to_current_municipalities('pll', 'patients_with_pll', ['period']) }} as allocated
+),
+
 patient_counts as (
     select
         '4.2.6' as measure_id,
@@ -47,6 +52,16 @@ final as (
     union all
     select measure_id, period, 'national' as geography_level, '0' as geography_code, value, numerator, denominator
     from patient_counts
+    union all
+    select
+        '4.2.6' as measure_id,
+        period,
+        'municipality' as geography_level,
+        municipality_code as geography_code,
+        cast(patients_with_pll as double) as value,
+        cast(null as double) as numerator,
+        cast(null as double) as denominator
+    from municipality_patients
 )
 
 select * from final
