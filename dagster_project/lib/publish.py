@@ -21,7 +21,14 @@ import duckdb
 
 from dagster_project.lib.settings import WarehousePaths
 
-PUBLISHED_TABLES = ("dim_measure", "fct_measure_value", "measure_status", "goal_summary", "municipality_adoption")
+PUBLISHED_TABLES = (
+    "dim_measure",
+    "fct_measure_value",
+    "measure_status",
+    "goal_summary",
+    "municipality_adoption",
+    "kjernejournal_lookups_monthly",
+)
 # Column names that would mean person-level data leaked into a published table.
 FORBIDDEN_COLUMNS = re.compile(r"fnr|fodselsnummer|hpr|pseudonym|respondent|pasient_id", re.IGNORECASE)
 

@@ -207,3 +207,32 @@ def test_a_missing_month_withholds_the_rolling_mean_for_the_12_months_that_need_
     expected = rolling_means_from_files(demo_inbox, "timeavtaler")
     assert sorted(published) == sorted(expected) == ["2021-12", "2022-01", "2022-02"]
     assert published["2022-02"] == pytest.approx(expected["2022-02"], rel=1e-12)
+
+
+def lookups_per_month_from_files(inbox: Path) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for path in (inbox / "kjernejournal").glob("kj_oppslag_*.jsonl.gz"):
+        counts[path.name[len("kj_oppslag_") :][:7]] += len(gzip.decompress(path.read_bytes()).splitlines())
+    return dict(counts)
+
+
+def test_a_restated_lookup_day_replaces_its_counts_in_the_incremental_fact(
+    warehouse_env: Path, demo_inbox: Path
+) -> None:
+    assert run_pipeline().ok
+    day = demo_inbox / "kjernejournal" / "kj_oppslag_2022-06-15.jsonl.gz"
+    lines = gzip.decompress(day.read_bytes()).splitlines()
+    day.write_bytes(gzip.compress(b"\n".join(lines[:-3]) + b"\n"))  # the source re-delivers the day, 3 fewer
+
+    outcome = run_pipeline()
+    assert outcome.ok and outcome.published, outcome.message
+    db = WarehousePaths(warehouse_env).published_db
+    monthly = {p: v for p, v in published_values(db, "4.2.2").items() if len(p) == 7}
+    assert monthly == lookups_per_month_from_files(demo_inbox)
+    con = duckdb.connect(str(db), read_only=True)
+    splits = con.execute(
+        "select breakdown, sum(n_lookups) from marts.kjernejournal_lookups_monthly "
+        "where period = '2022-06' group by breakdown order by breakdown"
+    ).fetchall()
+    con.close()
+    assert {total for _, total in splits} == {monthly["2022-06"]}  # every split adds up to the total

@@ -1,35 +1,29 @@
--- 4.2.2: lookups per month, and per year once the year's last day is in the
--- data (a partial year would read as a fall in use); per month also by the
--- (2024) municipality of the organisation that looked up.
+-- 4.2.2: lookups per month, per year once the year's 31 December is in the
+-- data (a partial year would read as a fall in use), and per month by the
+-- (2024) municipality of the organisation that looked up. oppslag_id is
+-- unique across files (tested on the staging model), so counts are counts
+-- of distinct lookups.
 with
 
-lookups as (
-    select * from {{ ref('int_lookups_deduplicated') }}
-),
-
 daily as (
-    select
-        lookup_date,
-        count(*) as n_lookups
-    from lookups
-    group by lookup_date
-),
-
-monthly as (
-    select
-        substring(cast(lookup_date as varchar), 1, 7) as period,
-        sum(n_lookups) as n_lookups
-    from daily
-    group by substring(cast(lookup_date as varchar), 1, 7)
+    select * from {{ ref('int_lookups_aggregated') }}
 ),
 
 monthly_by_source_code as (
     select
         substring(cast(lookup_date as varchar), 1, 7) as period,
         source_municipality_code,
-        count(*) as n_lookups
-    from lookups
+        sum(n_lookups) as n_lookups
+    from daily
     group by substring(cast(lookup_date as varchar), 1, 7), source_municipality_code
+),
+
+monthly as (
+    select
+        period,
+        sum(n_lookups) as n_lookups
+    from monthly_by_source_code
+    group by period
 ),
 
 monthly_by_municipality as (
