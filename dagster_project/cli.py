@@ -66,6 +66,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quality(args: argparse.Namespace) -> int:
+    _, paths = _configure_paths(args)
+    from dagster_project.lib.steward import format_quality
+
+    print(format_quality(paths.working_db))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ehelse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -91,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="print marts.measure_status and the goal summary from published.duckdb")
     status.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV_VAR} or data/warehouse)")
     status.set_defaults(func=cmd_status)
+    quality = sub.add_parser(
+        "quality", help="the latest quality-gate result: failed checks, quarantined rows, rejected files"
+    )
+    quality.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV_VAR} or data/warehouse)")
+    quality.set_defaults(func=cmd_quality)
     return parser
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from dagster_project.lib.inbox import InboxFile, scan_inbox
 from dagster_project.lib.ingest import LOADABLE_FAMILIES
 from dagster_project.lib.ledger import sha256_of
 from dagster_project.lib.settings import (
+    ACCEPTANCES_ENV_VAR,
     DBT_PROJECT_DIR,
     EXPECTATIONS_DIR,
     WarehousePaths,
@@ -33,7 +35,7 @@ from dagster_project.lib.settings import (
 log = logging.getLogger(__name__)
 _FINGERPRINTED = ("dbt_project.yml", "models", "seeds", "macros", "tests")
 # The CLI prints a summary; the step-by-step log stays in the Dagster instance.
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass(frozen=True)
@@ -44,15 +46,36 @@ class RunOutcome:
 
 
 def project_fingerprint() -> str:
-    """Hash of everything that changes published numbers besides the inbox."""
+    """Hash of everything besides the inbox that changes what would be published: the dbt
+    project, the suites and the stewards' acceptance file."""
     digest = hashlib.sha256()
     roots = [DBT_PROJECT_DIR / name for name in _FINGERPRINTED] + [EXPECTATIONS_DIR]
+    acceptances = os.environ.get(ACCEPTANCES_ENV_VAR)
+    if acceptances:
+        roots.append(Path(acceptances))
     for root in roots:
+        if not root.exists():
+            continue
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
         for f in files:
-            digest.update(str(f.relative_to(DBT_PROJECT_DIR.parent)).encode())
+            digest.update(str(f).encode())
             digest.update(f.read_bytes())
     return digest.hexdigest()
+
+
+def ledger_state(paths: WarehousePaths) -> str:
+    """What the ledger holds: a refused run loads files without publishing them, so a later
+    run with no new file is still owed a publication."""
+    if not paths.working_db.exists():
+        return ""
+    con = duckdb.connect(str(paths.working_db), read_only=True)
+    try:
+        count, latest = con.execute("select count(*), max(finished_at) from raw.load_ledger").fetchone()
+        return f"{count}:{latest}"
+    except duckdb.CatalogException:
+        return ""
+    finally:
+        con.close()
 
 
 def pending_files(paths: WarehousePaths, files: list[InboxFile], unmatched: list[Path]) -> int:
@@ -80,26 +103,34 @@ def pending_files(paths: WarehousePaths, files: list[InboxFile], unmatched: list
 
 def _instance() -> dg.DagsterInstance:
     """The persistent instance when DAGSTER_HOME is set (runs show in the UI), else a throwaway one."""
-    import os
-
     return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
 
 
 def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Failed checks (with the expectations that failed) and failed steps, in words."""
     reasons = []
     for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            error = event.step_failure_data.error
-            first_line = (error.message if error else "").strip().splitlines()[:1]
-            reasons.append(f"step {event.step_key} failed: {first_line[0] if first_line else ''}")
-        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
                 severity = evaluation.severity.value if evaluation.severity else "ERROR"
+                what = f": {evaluation.description}" if evaluation.description else ""
                 reasons.append(
-                    f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed ({severity})"
+                    f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed ({severity}){what}"
                 )
+        elif event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            if error and "DagsterAssetCheckFailedError" in (error.cls_name or ""):
+                continue  # a blocking check: already reported by its evaluation
+            first_line = (error.message if error else "").strip().splitlines()[:1]
+            reasons.append(f"step {event.step_key} failed: {first_line[0] if first_line else ''}")
     return reasons
+
+
+def _materialized(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> bool:
+    return any(
+        event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key == key for event in result.all_events
+    )
 
 
 def run_pipeline() -> RunOutcome:
@@ -109,7 +140,7 @@ def run_pipeline() -> RunOutcome:
 
     paths = WarehousePaths(warehouse_dir())
     scan = scan_inbox(inbox_dir())
-    fingerprint = project_fingerprint()
+    fingerprint = f"{project_fingerprint()} {ledger_state(paths)}"
     fingerprint_file = paths.root / "last_publication_fingerprint"
     loadable = [f for f in scan.files if f.family.name in LOADABLE_FAMILIES]
     pending = pending_files(paths, loadable, scan.unmatched)
@@ -119,7 +150,11 @@ def run_pipeline() -> RunOutcome:
         and fingerprint_file.exists()
         and fingerprint_file.read_text() == fingerprint
     ):
-        return RunOutcome(True, False, "nothing changed: no new files in the inbox, no change to the dbt project")
+        return RunOutcome(
+            True,
+            False,
+            "nothing changed: no new files in the inbox, no change to the dbt project, suites or acceptances",
+        )
 
     instance = _instance()
     warnings: list[str] = []
@@ -144,7 +179,9 @@ def run_pipeline() -> RunOutcome:
             },
             raise_on_error=False,
         )
-        if not result.success:
+        # A loaded feed whose checks fail goes on: the same checks are the gate of the
+        # publication below. A feed that could not be loaded stops the run.
+        if not _materialized(result, asset.key):
             return RunOutcome(False, False, "ingestion failed:\n  " + "\n  ".join(_failures(result)))
 
     result = defs.resolve_job_def("transform_and_publish").execute_in_process(
@@ -153,6 +190,8 @@ def run_pipeline() -> RunOutcome:
     failures = _failures(result)
     blocking = [f for f in failures if "(WARN)" not in f]
     warnings += [f for f in failures if "(WARN)" in f]
+    if blocking:
+        warnings.append("see `ehelse quality` for the failing rows; expectations/acceptances.csv accepts a known issue")
     published = (
         any(mat.asset_key == dg.AssetKey(["published"]) for mat in result.asset_materializations_for_node("published"))
         if result.success
@@ -167,5 +206,5 @@ def run_pipeline() -> RunOutcome:
             + "\n  ".join(blocking or ["the run failed"])
             + notes,
         )
-    fingerprint_file.write_text(fingerprint)
+    fingerprint_file.write_text(f"{project_fingerprint()} {ledger_state(paths)}")
     return RunOutcome(True, True, f"published {paths.published_db}{notes}")

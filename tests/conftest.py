@@ -38,3 +38,37 @@ def warehouse_env(demo_inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     return warehouse
+
+
+@pytest.fixture(scope="session")
+def gate_templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small inbox (2022, one week of lookup logs a month) and a warehouse that published it once."""
+    from dagster_project.runner import run_pipeline
+
+    root = tmp_path_factory.mktemp("gate_template")
+    inbox, warehouse = root / "inbox", root / "warehouse"
+    generate(DemoConfig(inbox=inbox, first_month="2022-01", last_month="2022-12", lookups_per_day=20))
+    for path in (inbox / "kjernejournal").glob("kj_oppslag_*.jsonl.gz"):
+        if int(path.name[-11:-9]) > 7:
+            path.unlink()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(INBOX_ENV_VAR, str(inbox))
+        patch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
+        patch.delenv("DAGSTER_HOME", raising=False)
+        patch.delenv("EHELSE_ACCEPTANCES", raising=False)
+        outcome = run_pipeline()
+    assert outcome.ok and outcome.published, outcome.message
+    return inbox, warehouse
+
+
+@pytest.fixture
+def published_env(gate_templates: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A private copy of a published warehouse and its inbox; env vars point at them."""
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "warehouse"
+    shutil.copytree(gate_templates[0], inbox)
+    shutil.copytree(gate_templates[1], warehouse)
+    monkeypatch.setenv(INBOX_ENV_VAR, str(inbox))
+    monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.delenv("EHELSE_ACCEPTANCES", raising=False)
+    return inbox, warehouse

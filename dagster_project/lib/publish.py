@@ -67,13 +67,36 @@ def new_publication_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
-def publish(paths: WarehousePaths, other_checks_run: int = 0) -> Publication:
+def blocking_failures_in_run(paths: WarehousePaths, run_id: str | None) -> list[str]:
+    """Great Expectations results of this run that are errors nobody accepted."""
+    if run_id is None:
+        return []
+    con = duckdb.connect(str(paths.working_db), read_only=True)
+    try:
+        return [
+            row[0]
+            for row in con.execute(
+                "select distinct check_name from audit.check_results "
+                "where run_id = ? and not passed and severity = 'error'",
+                [run_id],
+            ).fetchall()
+        ]
+    except duckdb.CatalogException:  # no audit table yet: no suite has run
+        return []
+    finally:
+        con.close()
+
+
+def publish(paths: WarehousePaths, other_checks_run: int = 0, run_id: str | None = None) -> Publication:
     """Build published.duckdb from the working database's marts and swap it in atomically."""
     now = datetime.now(UTC).replace(tzinfo=None)
     publication_id = new_publication_id(now)
     tests_run, tests_failed = dbt_test_count(paths)
     if tests_failed:
         raise PublicationRefused(f"{tests_failed} dbt test(s) failed in the last build")
+    failed_checks = blocking_failures_in_run(paths, run_id)
+    if failed_checks:
+        raise PublicationRefused(f"blocking check(s) failed in this run: {', '.join(failed_checks)}")
     tmp = paths.root / f".published-{publication_id}.duckdb"
     con = duckdb.connect(str(tmp))
     try:

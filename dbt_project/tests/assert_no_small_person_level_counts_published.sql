@@ -1,3 +1,4 @@
+{{ config(meta={'dagster': {'ref': {'name': 'fct_measure_value'}}}) }}
 -- outputs.md: no published breakdown (below national level) of a
 -- person-level count may lie in 1 .. min_cell_count - 1.
 select

@@ -41,7 +41,9 @@ JOB_FOR_FAMILY = {
 # build (models + tests), and the publication that the tests gate.
 transform_and_publish = dg.define_asset_job(
     "transform_and_publish",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(*PARTITIONED_INGESTION_ASSETS),
+    # The checks of the partitioned raw tables run here too, before dbt: they guard the publication.
+    selection=(dg.AssetSelection.all() - dg.AssetSelection.assets(*PARTITIONED_INGESTION_ASSETS))
+    | dg.AssetSelection.checks_for_assets(*PARTITIONED_INGESTION_ASSETS),
     tags=WRITER_TAG,
     description="Load the snapshot and manual feeds, dbt build (tests are the gate), publish.",
 )

@@ -1,0 +1,348 @@
+"""The quality gate's Great Expectations layer, free of Dagster.
+
+A suite is two version-controlled files in expectations/:
+
+- `<layer>__<table>.json`: the GX suite; every expectation's `meta` carries an
+  `id`, a `severity` (`error` blocks publication, `warn` is reported) and a
+  `description` a steward can read;
+- `<layer>__<table>.sql`: the batch, a query on the working database. Marts
+  are validated whole; big raw tables as per-partition aggregates, so GX
+  never pulls millions of rows into pandas (row rules on big tables are dbt
+  tests, which run inside DuckDB).
+
+Every batch has a `row_key` column (a period, a measure id or a file name):
+failing rows are reported by it, and a steward's acceptance names it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import logging
+import shutil
+import warnings
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from dagster_project.lib.settings import EXPECTATIONS_DIR
+
+log = logging.getLogger(__name__)
+SEVERITIES = ("error", "warn")
+ACCEPTANCE_COLUMNS = ["check", "period", "reason", "accepted_by", "expires_on"]
+
+AUDIT_DDL = """
+create schema if not exists audit;
+create table if not exists audit.check_results (
+    run_id varchar,
+    checked_at timestamp not null,
+    suite varchar not null,
+    check_name varchar not null,
+    table_name varchar not null,
+    rule varchar not null,
+    description varchar,
+    severity varchar not null,       -- the severity that applied: error, warn (or warn by acceptance)
+    passed boolean not null,
+    failing_rows bigint not null,
+    examples varchar,                -- JSON: a few failing rows (aggregates or pseudonymised values only)
+    accepted_by varchar,
+    acceptance_reason varchar,
+    data_docs varchar
+);
+create or replace view audit.quarantine as
+select q.*, l.is_current, l.status as load_status
+from raw.quarantine as q
+inner join raw.load_ledger as l on q.load_id = l.load_id;
+"""
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str  # <layer>__<table>
+    expectations: list[dict]
+    batch_sql: str
+
+    @property
+    def asset_path(self) -> list[str]:
+        layer, table = self.name.split("__", 1)
+        return [layer, table]
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    check: str
+    period: str  # a row_key, or * for any
+    reason: str
+    accepted_by: str
+    expires_on: date
+
+    def covers(self, check: str, row_key: str | None, today: date) -> bool:
+        """Whether this line accepts a failure of `check` on the row `row_key` (None: a table-level failure)."""
+        return self.check == check and today <= self.expires_on and self.period in ("*", row_key)
+
+
+def covering(check: str, row_keys: list[str], acceptances: list[Acceptance], today: date) -> list[Acceptance]:
+    """The acceptance lines that together cover every failing row, or [] if any row is not covered."""
+    used: list[Acceptance] = []
+    for key in row_keys or [None]:
+        line = next((a for a in acceptances if a.covers(check, key, today)), None)
+        if line is None:
+            return []
+        if line not in used:
+            used.append(line)
+    return used
+
+
+@dataclass
+class ExpectationOutcome:
+    suite: str
+    check_name: str  # <suite>.<id>, the name an acceptance uses
+    rule: str
+    description: str
+    severity: str  # after acceptances
+    passed: bool
+    failing_rows: int
+    row_keys: list[str]
+    examples: list[dict]
+    accepted: list[Acceptance] = field(default_factory=list)
+
+
+@dataclass
+class SuiteOutcome:
+    suite: str
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    data_docs: str | None = None
+
+    @property
+    def blocking_failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.passed and o.severity == "error"]
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.passed and o.severity == "warn"]
+
+
+# --------------------------------------------------------------------------- suites
+
+
+def load_suites(directory: Path = EXPECTATIONS_DIR) -> list[Suite]:
+    suites = []
+    for path in sorted(directory.glob("*__*.json")):
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        sql_path = path.with_suffix(".sql")
+        if spec.get("name") != path.stem or not sql_path.exists():
+            raise ValueError(f"{path.name}: suite name must equal the file name and {sql_path.name} must exist")
+        for expectation in spec["expectations"]:
+            meta = expectation.get("meta", {})
+            if not meta.get("id") or meta.get("severity") not in SEVERITIES:
+                raise ValueError(f"{path.name}: every expectation needs meta.id and meta.severity in {SEVERITIES}")
+        suites.append(Suite(path.stem, spec["expectations"], sql_path.read_text(encoding="utf-8")))
+    return suites
+
+
+def rule_text(expectation: dict) -> str:
+    kwargs = {k: v for k, v in expectation["kwargs"].items() if k != "condition_parser"}
+    return f"{expectation['type']}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})"
+
+
+# --------------------------------------------------------------------------- acceptances
+
+
+class AcceptanceFileInvalid(ValueError):
+    pass
+
+
+def load_acceptances(path: Path | None, known_checks: set[str]) -> list[Acceptance]:
+    """The steward's acceptance file, validated as a whole: one bad line voids it (with the line named)."""
+    if path is None or not path.exists():
+        return []
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f, delimiter=";")
+        if reader.fieldnames is None or [c.strip() for c in reader.fieldnames] != ACCEPTANCE_COLUMNS:
+            raise AcceptanceFileInvalid(f"{path.name} line 1: columns must be {';'.join(ACCEPTANCE_COLUMNS)}")
+        acceptances = []
+        for line_number, row in enumerate(reader, start=2):
+            values = {k.strip(): (v or "").strip() for k, v in row.items()}
+            if values["check"] not in known_checks:
+                raise AcceptanceFileInvalid(f"{path.name} line {line_number}: unknown check {values['check']!r}")
+            if not values["reason"] or not values["accepted_by"]:
+                raise AcceptanceFileInvalid(f"{path.name} line {line_number}: reason and accepted_by are required")
+            try:
+                expires = date.fromisoformat(values["expires_on"])
+            except ValueError:
+                raise AcceptanceFileInvalid(
+                    f"{path.name} line {line_number}: expires_on {values['expires_on']!r} is not YYYY-MM-DD"
+                ) from None
+            acceptances.append(
+                Acceptance(values["check"], values["period"] or "*", values["reason"], values["accepted_by"], expires)
+            )
+    return acceptances
+
+
+def known_check_names(suites: list[Suite]) -> set[str]:
+    return {f"{s.name}.{e['meta']['id']}" for s in suites for e in s.expectations}
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _gx_context(project_root: Path):
+    import great_expectations as gx
+
+    project_root.mkdir(parents=True, exist_ok=True)
+    return gx.get_context(mode="file", project_root_dir=str(project_root))
+
+
+def validate_suite(
+    suite: Suite,
+    frame: pd.DataFrame,
+    acceptances: list[Acceptance],
+    gx_root: Path,
+    today: date | None = None,
+) -> SuiteOutcome:
+    """Validate one batch with GX (a checkpoint that also updates the Data Docs)."""
+    import great_expectations as gx
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    today = today or date.today()
+    context = _gx_context(gx_root)
+    expectations = [get_expectation_impl(e["type"])(**e["kwargs"], meta=e["meta"]) for e in suite.expectations]
+    # The suite files are the truth: replace what an earlier run registered under the same name.
+    for collection in (context.checkpoints, context.validation_definitions, context.suites):
+        with contextlib.suppress(Exception):
+            collection.delete(suite.name)
+    gx_suite = context.suites.add(gx.ExpectationSuite(name=suite.name, expectations=expectations))
+    batch_definition = _dataframe_batch_definition(context, suite.name)
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=gx_suite)
+    )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name=suite.name,
+            validation_definitions=[definition],
+            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row_key"]},
+        )
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = checkpoint.run(batch_parameters={"dataframe": frame})
+    outcome = SuiteOutcome(suite.name, data_docs=_docs_index(gx_root))
+    for validation in result.run_results.values():
+        for res in validation.results:
+            outcome.outcomes.append(_expectation_outcome(suite, res, acceptances, today))
+    return outcome
+
+
+def _dataframe_batch_definition(context, asset_name: str):
+    """The pandas data source, asset and whole-frame batch definition, created on first use."""
+    try:
+        source = context.data_sources.get("warehouse")
+    except KeyError:
+        source = context.data_sources.add_pandas("warehouse")
+    try:
+        asset = source.get_asset(asset_name)
+    except LookupError:
+        asset = source.add_dataframe_asset(asset_name)
+    try:
+        return asset.get_batch_definition("whole")
+    except KeyError:
+        return asset.add_batch_definition_whole_dataframe("whole")
+
+
+def _expectation_outcome(suite: Suite, res, acceptances: list[Acceptance], today: date) -> ExpectationOutcome:
+    meta = res.expectation_config.meta or {}
+    spec = next(e for e in suite.expectations if e["meta"]["id"] == meta["id"])
+    failing = res.result.get("unexpected_index_list") or []
+    row_keys = sorted({str(row.get("row_key")) for row in failing})
+    count = res.result.get("unexpected_count")
+    if count is None:  # table-level expectations (row counts, ...) report no rows
+        count = 0 if res.success else 1
+    check_name = f"{suite.name}.{meta['id']}"
+    outcome = ExpectationOutcome(
+        suite=suite.name,
+        check_name=check_name,
+        rule=rule_text(spec),
+        description=meta.get("description", ""),
+        severity=meta["severity"],
+        passed=bool(res.success),
+        failing_rows=int(count),
+        row_keys=row_keys,
+        examples=[{k: _plain(v) for k, v in row.items()} for row in failing[:5]],
+    )
+    if not outcome.passed and outcome.severity == "error":
+        accepted = covering(check_name, row_keys, acceptances, today)
+        if accepted:
+            outcome.severity = "warn"
+            outcome.accepted = accepted
+            for line in accepted:
+                log.warning(
+                    "%s failed on %s but is accepted by %s until %s: %s",
+                    check_name,
+                    line.period,
+                    line.accepted_by,
+                    line.expires_on,
+                    line.reason,
+                )
+    return outcome
+
+
+def _plain(value: object) -> object:
+    if hasattr(value, "item"):
+        return value.item()
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+def _docs_index(gx_root: Path) -> str | None:
+    index = gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return str(index) if index.exists() else None
+
+
+def batch_frame(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
+    frame = con.execute(suite.batch_sql).df()
+    if "row_key" not in frame.columns:
+        raise ValueError(f"{suite.name}.sql must return a row_key column")
+    frame["row_key"] = frame["row_key"].astype(str)
+    return frame
+
+
+# --------------------------------------------------------------------------- audit
+
+
+def ensure_audit(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(AUDIT_DDL)
+
+
+def record_outcome(con: duckdb.DuckDBPyConnection, outcome: SuiteOutcome, run_id: str | None) -> None:
+    now = datetime.now()
+    table = outcome.suite.replace("__", ".", 1)
+    con.executemany(
+        "insert into audit.check_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                run_id,
+                now,
+                o.suite,
+                o.check_name,
+                table,
+                o.rule,
+                o.description,
+                o.severity,
+                o.passed,
+                o.failing_rows,
+                json.dumps(o.examples, ensure_ascii=False, default=str),
+                ", ".join(sorted({a.accepted_by for a in o.accepted})) or None,
+                "; ".join(f"{a.period}: {a.reason} (until {a.expires_on})" for a in o.accepted) or None,
+                outcome.data_docs,
+            ]
+            for o in outcome.outcomes
+        ],
+    )
+
+
+def reset_data_docs(gx_root: Path) -> None:
+    shutil.rmtree(gx_root / "gx" / "uncommitted" / "data_docs", ignore_errors=True)

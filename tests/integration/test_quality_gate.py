@@ -1,0 +1,208 @@
+"""Write-audit-publish: each scenario is a real file in a real inbox and a real run.
+
+Every test starts from a warehouse that has published once, changes the
+inbox (or the acceptance file) as a source or a steward would, runs the
+pipeline and checks the verdict, the message and the published file.
+"""
+
+import csv
+import hashlib
+import threading
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dagster_project.lib.settings import WarehousePaths
+from dagster_project.lib.steward import format_quality
+from dagster_project.runner import run_pipeline
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def edit_usage(inbox: Path, month: str, change) -> None:
+    path = inbox / "helsenorge" / f"helsenorge_bruk_{month}.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f, delimiter=";"))
+    change(rows)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, delimiter=";", lineterminator="\r\n").writerows(rows)
+
+
+def collapse(rows: list[list[str]]) -> None:
+    for row in rows[1:]:
+        row[3], row[4] = str(int(row[3]) // 10), str(int(row[4]) // 10)
+
+
+def check_results(warehouse: Path) -> list[tuple]:
+    con = duckdb.connect(str(WarehousePaths(warehouse).working_db), read_only=True)
+    try:
+        return con.execute(
+            "select check_name, severity, passed, accepted_by from audit.check_results "
+            "where run_id = (select run_id from audit.check_results order by checked_at desc limit 1)"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_90_percent_volume_collapse_blocks_publication_and_keeps_the_file(published_env) -> None:
+    inbox, warehouse = published_env
+    published = WarehousePaths(warehouse).published_db
+    before = sha256(published)
+    edit_usage(inbox, "2022-06", collapse)
+
+    outcome = run_pipeline()
+
+    assert not outcome.ok and not outcome.published
+    assert "quality gate refused to publish" in outcome.message
+    assert "raw__helsenorge_usage.monthly_volume_change (error)" in outcome.message
+    assert "2022-06" in outcome.message
+    assert sha256(published) == before
+    report = format_quality(WarehousePaths(warehouse).working_db)
+    assert "Quality gate REFUSED" in report and "'row_key': '2022-06'" in report
+
+
+def test_an_accepted_failure_publishes_with_the_acceptance_on_record(
+    published_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox, warehouse = published_env
+    edit_usage(inbox, "2022-06", collapse)
+    assert not run_pipeline().ok  # refused first, as a steward would meet it
+
+    acceptances = tmp_path / "acceptances.csv"
+    acceptances.write_text(
+        "check;period;reason;accepted_by;expires_on\n"
+        "raw__helsenorge_usage.monthly_volume_change;2022-06;Outage confirmed by NHN;Kari (forvalter);2099-12-31\n"
+        "raw__helsenorge_usage.monthly_volume_change;2022-07;Month after the outage;Kari (forvalter);2099-12-31\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("EHELSE_ACCEPTANCES", str(acceptances))
+    outcome = run_pipeline()
+
+    assert outcome.ok and outcome.published, outcome.message
+    assert "raw__helsenorge_usage.monthly_volume_change (accepted)" in outcome.message
+    accepted = [r for r in check_results(warehouse) if r[0] == "raw__helsenorge_usage.monthly_volume_change"]
+    assert accepted == [("raw__helsenorge_usage.monthly_volume_change", "warn", False, "Kari (forvalter)")]
+
+
+def test_an_expired_or_partial_acceptance_does_not_accept(
+    published_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inbox, warehouse = published_env
+    edit_usage(inbox, "2022-06", collapse)
+    acceptances = tmp_path / "acceptances.csv"
+    acceptances.write_text(
+        "check;period;reason;accepted_by;expires_on\n"
+        "raw__helsenorge_usage.monthly_volume_change;2022-06;Outage;Kari;2099-12-31\n"  # 2022-07 not covered
+        "raw__helsenorge_usage.monthly_volume_change;2022-07;Outage;Kari;2020-01-01\n",  # expired
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("EHELSE_ACCEPTANCES", str(acceptances))
+    outcome = run_pipeline()
+    assert not outcome.ok and "monthly_volume_change (error)" in outcome.message
+
+
+def test_an_invalid_acceptance_file_is_refused_with_its_line(
+    published_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acceptances = tmp_path / "acceptances.csv"
+    acceptances.write_text(
+        "check;period;reason;accepted_by;expires_on\nno_such_check;*;x;Kari;2099-12-31\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("EHELSE_ACCEPTANCES", str(acceptances))
+    outcome = run_pipeline()
+    assert not outcome.ok
+    assert "acceptances.csv line 2: unknown check 'no_such_check'" in outcome.message
+
+
+def test_a_negative_count_is_quarantined_and_publishes_with_a_warning(published_env) -> None:
+    inbox, warehouse = published_env
+    before = sha256(WarehousePaths(warehouse).published_db)
+
+    def negative(rows: list[list[str]]) -> None:
+        rows[5][3] = "-12"
+
+    edit_usage(inbox, "2022-09", negative)
+    outcome = run_pipeline()
+
+    assert outcome.ok and outcome.published, outcome.message
+    assert "staging__stg_ingestion__file_loads.no_quarantined_rows (warn)" in outcome.message
+    assert sha256(WarehousePaths(warehouse).published_db) != before
+    report = format_quality(WarehousePaths(warehouse).working_db)
+    assert "helsenorge_bruk_2022-09.csv" in report and "negative_count" in report
+    assert "line 6" in report or "  6  " in report
+
+
+def test_a_survey_answer_code_8_fails_the_survey_and_blocks_publication(published_env) -> None:
+    inbox, warehouse = published_env
+    published = WarehousePaths(warehouse).published_db
+    before = sha256(published)
+    path = inbox / "surveys" / "innbyggerundersokelsen_2022.xlsx"
+    sheets = pd.read_excel(path, sheet_name=None, dtype=object)
+    sheets["data"].loc[0, "INB_FORNOYD_DIGITAL_KONTAKT"] = 8
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            frame.to_excel(writer, sheet_name=name, index=False)
+
+    outcome = run_pipeline()
+
+    assert not outcome.ok
+    assert "staging__stg_ingestion__file_loads.survey_answers_on_scale (error)" in outcome.message
+    assert "innbyggerundersokelsen_2022.xlsx" in outcome.message
+    assert sha256(published) == before
+    report = format_quality(WarehousePaths(warehouse).working_db)
+    assert "answer_outside_scale" in report
+
+
+def test_a_target_without_baseline_is_a_warning_that_still_publishes(published_env) -> None:
+    inbox, warehouse = published_env
+    # 5.1 (pilot 2023) has a target of 85 % but no baseline in the plan; a steward reports a value.
+    manual = inbox / "manual" / "indikator_observasjoner.csv"
+    manual.write_bytes(manual.read_bytes() + "5.1;2025;72;Helsedirektoratet;Utprøving\r\n".encode())
+
+    outcome = run_pipeline()
+
+    assert outcome.ok and outcome.published, outcome.message
+    assert "marts__dim_measure.target_has_baseline (warn): 1 failing row(s) ['5.1']" in outcome.message
+    results = {r[0]: r for r in check_results(warehouse)}
+    assert results["marts__dim_measure.target_has_baseline"][1:3] == ("warn", False)
+    con = duckdb.connect(str(WarehousePaths(warehouse).published_db), read_only=True)
+    status = con.execute("select latest_value, status from marts.measure_status where measure_id = '5.1'").fetchone()
+    con.close()
+    assert status == (72.0, "no_target")
+
+
+def test_a_reader_holding_the_file_open_neither_blocks_nor_sees_a_mix(published_env) -> None:
+    inbox, warehouse = published_env
+    published = WarehousePaths(warehouse).published_db
+    reader = duckdb.connect(str(published), read_only=True)
+    query = "select count(*), sum(value) from marts.fct_measure_value where measure_id = '4.2.6'"
+    seen_before = reader.execute(query).fetchone()
+
+    def more_patients(rows: list[list[str]]) -> None:
+        rows[1][3] = str(int(rows[1][3]) + 1000)
+
+    path = inbox / "pll" / "pll_2022-12.csv"
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f, delimiter=";"))
+    more_patients(rows)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, delimiter=";", lineterminator="\r\n").writerows(rows)
+
+    done: dict = {}
+    worker = threading.Thread(target=lambda: done.setdefault("outcome", run_pipeline()))
+    worker.start()
+    while worker.is_alive():  # the reader keeps querying the whole time: always the old, whole publication
+        assert reader.execute(query).fetchone() == seen_before
+        worker.join(timeout=0.5)
+    assert done["outcome"].ok and done["outcome"].published, done["outcome"].message
+    assert reader.execute(query).fetchone() == seen_before
+    reader.close()
+
+    fresh = duckdb.connect(str(published), read_only=True)
+    seen_after = fresh.execute(query).fetchone()
+    fresh.close()
+    assert seen_after[0] == seen_before[0] and seen_after[1] == seen_before[1] + 2000  # national + municipality
