@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export EHELSE_INBOX ?= $(CURDIR)/data/inbox
 export EHELSE_WAREHOUSE_DIR ?= $(CURDIR)/data/warehouse
 
-.PHONY: demo test dev docs lint install clean
+.PHONY: demo test dev docs lint bench install clean
 
 # Reinstall only when the dependency files change: later runs reuse the venv.
 $(STAMP): pyproject.toml constraints.txt
@@ -26,7 +26,7 @@ demo: $(STAMP)
 
 ## test: install, lint, and run the whole test suite
 test: $(STAMP)
-	$(BIN)/ruff check dagster_project tests scripts
+	$(BIN)/ruff check dagster_project tests scripts benchmarks
 	$(BIN)/python -m pytest
 
 ## dev: the Dagster UI on the same definitions (http://127.0.0.1:3000)
@@ -37,8 +37,12 @@ dev: $(STAMP)
 docs: $(STAMP)
 	cd dbt_project && EHELSE_WAREHOUSE_DIR="$(EHELSE_WAREHOUSE_DIR)" ../$(BIN)/dbt docs generate --profiles-dir .
 
+## bench: the benchmarks (figures printed, not timed tests); see docs/performance.md
+bench: $(STAMP)
+	$(BIN)/python benchmarks/ingest_kjernejournal.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check dagster_project tests scripts
+	$(BIN)/ruff check dagster_project tests scripts benchmarks
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

@@ -37,3 +37,23 @@ def is_valid_fnr(value: str | None) -> bool:
     if value is None or len(value) != 11 or not value.isdigit():
         return False
     return control_digits(value[:9]) == value[9:]
+
+
+def _weighted_sum_sql(column: str, weights: tuple[int, ...]) -> str:
+    return " + ".join(f"{w} * try_cast(substr({column}, {i + 1}, 1) as integer)" for i, w in enumerate(weights))
+
+
+def _control_digit_sql(column: str, weights: tuple[int, ...]) -> str:
+    """SQL for the control digit: 11 - sum % 11, where 11 means 0 and 10 means no valid number."""
+    return f"(11 - ({_weighted_sum_sql(column, weights)}) % 11) % 11"
+
+
+def valid_fnr_sql(column: str) -> str:
+    """A DuckDB boolean expression equal to is_valid_fnr(column), vectorised over a whole column."""
+    k1 = _control_digit_sql(column, _K1_WEIGHTS)
+    k2 = _control_digit_sql(column, _K2_WEIGHTS)
+    return (
+        f"coalesce(regexp_full_match({column}, '[0-9]{{11}}')"
+        f" and {k1} = try_cast(substr({column}, 10, 1) as integer)"
+        f" and {k2} = try_cast(substr({column}, 11, 1) as integer), false)"
+    )

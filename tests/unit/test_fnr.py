@@ -41,3 +41,22 @@ def test_generated_numbers_are_valid_and_a_changed_digit_is_not() -> None:
 @pytest.mark.parametrize("value", [None, "", "1234567890", "123456789012", "0101011234a"])
 def test_malformed_values_are_invalid(value: str | None) -> None:
     assert not is_valid_fnr(value)
+
+
+def test_the_sql_check_agrees_with_the_python_check_on_valid_invalid_and_malformed_values() -> None:
+    import duckdb
+
+    from dagster_project.lib.fnr import valid_fnr_sql
+
+    rng = np.random.default_rng(11)
+    values = [make_fnr(rng, d_number=i % 7 == 0) for i in range(300)]
+    values += [v[:10] + str((int(v[10]) + 3) % 10) for v in values[:100]]  # wrong second control digit
+    values += [f"{n:011d}" for n in rng.integers(0, 10**11, 300)]  # random 11-digit strings, mostly invalid
+    values += ["", "1234567890", "123456789012", "0101011234a", None]
+    con = duckdb.connect()
+    con.execute("create table v (value varchar)")
+    con.executemany("insert into v values (?)", [[v] for v in values])
+    from_sql = dict(con.execute(f"select value, {valid_fnr_sql('value')} from v where value is not null").fetchall())
+    assert con.execute(f"select {valid_fnr_sql('value')} from v where value is null").fetchone()[0] is False
+    assert {v: is_valid_fnr(v) for v in values if v is not None} == from_sql
+    assert sum(from_sql.values()) >= 300

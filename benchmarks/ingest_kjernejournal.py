@@ -1,0 +1,175 @@
+"""Benchmark: kjernejournal lookup-log ingestion against a bare DuckDB read.
+
+    .venv/bin/python benchmarks/ingest_kjernejournal.py [--days 30] [--per-day 200000]
+
+Generates N days of lookup logs (DuckDB-written, like the national-scale
+fixture), then, each in its own process so that peak memory is its own:
+
+- bare:    DuckDB `read_json` count(*) over the same files (the lower bound);
+- project: the project's ingestion (hash, ledger, read_json, row rules,
+           fødselsnummer check and HMAC pseudonyms, insert), file by file,
+           into a fresh warehouse;
+- pandas:  `pandas.read_json` of the same files (for comparison, --pandas-days).
+
+Prints events/second, the ratio project/bare and peak RSS. Targets (issue 3):
+project within 2x the bare read, peak memory under 2 GB independent of N.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+COLUMNS = (
+    "{'tidspunkt': 'VARCHAR', 'oppslag_id': 'VARCHAR', 'hpr_nummer': 'VARCHAR', 'pasient_fnr': 'VARCHAR', "
+    "'virksomhet_orgnr': 'VARCHAR', 'kommunenummer': 'VARCHAR', 'virksomhetstype': 'VARCHAR', 'handling': 'VARCHAR'}"
+)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_bare(inbox: Path) -> dict:
+    import duckdb
+
+    start = time.perf_counter()
+    con = duckdb.connect()
+    events = con.execute(
+        f"select count(*) from read_json('{inbox}/kjernejournal/*.jsonl.gz', "
+        f"format = 'newline_delimited', compression = 'gzip', columns = {COLUMNS})"
+    ).fetchone()[0]
+    return {"events": events, "seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
+
+
+def run_bare_materialized(inbox: Path) -> dict:
+    """A stricter lower bound: DuckDB reads every field of every line into a table."""
+    import duckdb
+
+    start = time.perf_counter()
+    con = duckdb.connect()
+    con.execute(
+        f"create table lookups as select * from read_json('{inbox}/kjernejournal/*.jsonl.gz', "
+        f"format = 'newline_delimited', compression = 'gzip', columns = {COLUMNS})"
+    )
+    events = con.execute("select count(*) from lookups").fetchone()[0]
+    return {"events": events, "seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
+
+
+def run_generate(inbox: Path, days: int, per_day: int) -> dict:
+    from dagster_project.lib.scale_data import write_lookup_days
+
+    start = time.perf_counter()
+    write_lookup_days(inbox / "kjernejournal", date(2024, 3, 1), days, per_day)
+    return {"events": days * per_day, "seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
+
+
+def run_project(inbox: Path, warehouse: Path) -> dict:
+    import duckdb
+
+    from dagster_project.lib.inbox import FAMILIES, scan_inbox
+    from dagster_project.lib.ingest import ensure_raw_tables, ingest_file
+
+    files = [f for f in scan_inbox(inbox).files if f.family.name == "kj_lookups"]
+    start = time.perf_counter()
+    con = duckdb.connect(str(warehouse / "warehouse.duckdb"))
+    ensure_raw_tables(con, FAMILIES)
+    outcomes = [ingest_file(con, f) for f in files]
+    con.close()
+    return {
+        "events": sum(o.rows_read for o in outcomes),
+        "loaded": sum(o.rows_loaded for o in outcomes),
+        "seconds": time.perf_counter() - start,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def run_pandas(inbox: Path, days: int) -> dict:
+    import pandas as pd
+
+    files = sorted((inbox / "kjernejournal").glob("*.jsonl.gz"))[:days]
+    start = time.perf_counter()
+    events = sum(len(pd.read_json(f, lines=True, dtype=False, compression="gzip")) for f in files)
+    return {"events": events, "seconds": time.perf_counter() - start, "peak_rss_mb": peak_rss_mb()}
+
+
+def in_subprocess(mode: str, inbox: Path, extra: list[str]) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--mode", mode, "--inbox", str(inbox), *extra],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--per-day", type=int, default=200_000)
+    parser.add_argument("--pandas-days", type=int, default=3, help="days read with pandas for the comparison")
+    parser.add_argument(
+        "--mode", choices=["generate", "bare", "materialized", "project", "pandas"], help=argparse.SUPPRESS
+    )
+    parser.add_argument("--inbox", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--warehouse", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.mode == "generate":
+        print(json.dumps(run_generate(args.inbox, args.days, args.per_day)))
+        return
+    if args.mode == "bare":
+        print(json.dumps(run_bare(args.inbox)))
+        return
+    if args.mode == "materialized":
+        print(json.dumps(run_bare_materialized(args.inbox)))
+        return
+    if args.mode == "project":
+        print(json.dumps(run_project(args.inbox, args.warehouse)))
+        return
+    if args.mode == "pandas":
+        print(json.dumps(run_pandas(args.inbox, args.pandas_days)))
+        return
+
+    # Every step runs in its own process, started from this small parent, so each
+    # peak RSS is that step's own (a child inherits its parent's peak across exec).
+    with tempfile.TemporaryDirectory(prefix="bench_kj_") as tmp:
+        inbox, warehouse = Path(tmp) / "inbox", Path(tmp) / "warehouse"
+        warehouse.mkdir()
+        generated = in_subprocess("generate", inbox, ["--days", str(args.days), "--per-day", str(args.per_day)])
+        bare = in_subprocess("bare", inbox, [])
+        materialized = in_subprocess("materialized", inbox, [])
+        project = in_subprocess("project", inbox, ["--warehouse", str(warehouse)])
+        pandas = in_subprocess("pandas", inbox, ["--pandas-days", str(args.pandas_days)])
+
+    def rate(result: dict) -> float:
+        return result["events"] / result["seconds"]
+
+    print(
+        f"kjernejournal lookup ingestion: {args.days} days x {args.per_day:,} lookups "
+        f"(generated in {generated['seconds']:.1f} s)"
+    )
+    print(f"{'path':<10}{'events':>12}{'seconds':>10}{'events/s':>14}{'peak RSS MB':>14}")
+    for name, result in (("bare", bare), ("bare_all", materialized), ("project", project), ("pandas", pandas)):
+        print(
+            f"{name:<10}{result['events']:>12,}{result['seconds']:>10.1f}{rate(result):>14,.0f}"
+            f"{result['peak_rss_mb']:>14,.0f}"
+        )
+    print(f"project / bare time per event: {rate(bare) / rate(project):.2f}x (target <= 2x)")
+    print(f"project / bare_all (every field read into a table): {rate(materialized) / rate(project):.2f}x")
+    print(f"pandas / project time per event: {rate(project) / rate(pandas):.1f}x")
+    print(f"project peak RSS: {project['peak_rss_mb']:,.0f} MB (target < 2048 MB)")
+
+
+if __name__ == "__main__":
+    main()
