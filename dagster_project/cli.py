@@ -74,6 +74,18 @@ def cmd_quality(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    _, paths = _configure_paths(args)
+    from dagster_project.lib.report import write_report
+
+    if not paths.published_db.exists():
+        print(f"no publication yet: {paths.published_db} does not exist (run `ehelse run`)", file=sys.stderr)
+        return 1
+    out = write_report(paths.published_db, Path(args.out) if args.out else paths.report)
+    print(f"status report: {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ehelse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -104,6 +116,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     quality.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV_VAR} or data/warehouse)")
     quality.set_defaults(func=cmd_quality)
+    report = sub.add_parser("report", help="write the council's status report (HTML, bokmål) from published.duckdb")
+    report.add_argument("--out", help="output file (default <warehouse>/status_report.html)")
+    report.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV_VAR} or data/warehouse)")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

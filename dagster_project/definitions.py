@@ -12,7 +12,7 @@ from dagster_project.defs.ingestion.checks import INGESTION_CHECKS
 from dagster_project.defs.pipeline.jobs import ingest_daily_lookups, ingest_monthly_feeds, transform_and_publish
 from dagster_project.defs.pipeline.schedules import monthly_ingestion_schedule, monthly_publication_schedule
 from dagster_project.defs.pipeline.sensors import inbox_sensor, publish_after_ingestion
-from dagster_project.defs.publication.assets import published
+from dagster_project.defs.publication.assets import published, status_report
 from dagster_project.defs.quality.checks import GX_CHECKS
 from dagster_project.defs.transform.assets import DBT_PROJECT, ehelse_dbt_models
 from dagster_project.lib.settings import (
@@ -31,7 +31,7 @@ os.environ.setdefault(INBOX_ENV_VAR, str(inbox_dir()))
 os.environ.setdefault(WAREHOUSE_ENV_VAR, str(warehouse_dir()))
 
 defs = dg.Definitions(
-    assets=[*INGESTION_ASSETS, ehelse_dbt_models, published],
+    assets=[*INGESTION_ASSETS, ehelse_dbt_models, published, status_report],
     asset_checks=[*INGESTION_CHECKS, *GX_CHECKS],
     jobs=[ingest_monthly_feeds, ingest_daily_lookups, transform_and_publish],
     schedules=[monthly_ingestion_schedule, monthly_publication_schedule],

@@ -108,6 +108,7 @@ def publish(paths: WarehousePaths, other_checks_run: int = 0, run_id: str | None
             "select count(*), coalesce(sum(rows_quarantined), 0) from working.raw.load_ledger where is_current"
         ).fetchone()
         _write_publication_files(con, publication_id)
+        _write_publication_checks(con, publication_id, run_id)
         _write_publication_log(
             con, paths, publication_id, now, files_loaded, rows_quarantined, tests_run + other_checks_run
         )
@@ -139,6 +140,35 @@ def _write_publication_files(con: duckdb.DuckDBPyConnection, publication_id: str
         order by source_family, period
         """,
         [publication_id],
+    )
+
+
+def _write_publication_checks(con: duckdb.DuckDBPyConnection, publication_id: str, run_id: str | None) -> None:
+    """The quality-gate results behind this publication (warnings and accepted failures included),
+    so the status report can show them from the published file alone. No example rows: only counts."""
+    con.execute(
+        """
+        create table marts.publication_checks (
+            publication_id varchar, check_name varchar, table_name varchar, description varchar,
+            severity varchar, passed boolean, failing_rows bigint, accepted_by varchar, acceptance_reason varchar
+        )
+        """
+    )
+    has_audit = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_catalog = 'working' and table_schema = 'audit' and table_name = 'check_results'"
+    ).fetchone()[0]
+    if run_id is None or not has_audit:
+        return
+    con.execute(
+        """
+        insert into marts.publication_checks
+        select ?, check_name, table_name, description, severity, passed, failing_rows, accepted_by, acceptance_reason
+        from working.audit.check_results
+        where run_id = ?
+        order by check_name
+        """,
+        [publication_id, run_id],
     )
 
 

@@ -46,6 +46,11 @@ class WarehousePaths:
         return self.root / "dbt_build_summary.json"
 
     @property
+    def report(self) -> Path:
+        """The council's status report, rendered from published.duckdb."""
+        return self.root / "status_report.html"
+
+    @property
     def parquet_dir(self) -> Path:
         return self.root / "published"
 

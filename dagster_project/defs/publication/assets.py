@@ -6,6 +6,7 @@ from dagster_project.defs.ingestion.assets import FAMILIES_BY_ASSET_KEY, WRITER_
 from dagster_project.defs.ingestion.checks import INGESTION_CHECKS
 from dagster_project.lib import quality
 from dagster_project.lib.publish import PUBLISHED_TABLES, publish
+from dagster_project.lib.report import write_report
 from dagster_project.resources import WarehouseResource
 
 # Dagster's blocking checks hold back the *direct* dependents of the asset they
@@ -46,3 +47,17 @@ def published(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
             "row_counts": dg.MetadataValue.json(publication.row_counts),
         }
     )
+
+
+@dg.asset(
+    key=["status_report"],
+    deps=[published],
+    group_name="publication",
+    description="The council's status report (bokmål, one self-contained HTML file), read from published.duckdb only.",
+    kinds={"html"},
+    owners=["team:data-engineering"],
+)
+def status_report(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    out = write_report(warehouse.paths.published_db, warehouse.paths.report)
+    context.log.info(f"status report written to {out}")
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(out)), "bytes": out.stat().st_size})

@@ -8,10 +8,15 @@ goals as (
     select * from {{ ref('goals') }}
 ),
 
+indicators as (
+    select * from {{ ref('indicators') }}
+),
+
 final as (
     select
         catalog.measure_id,
         catalog.indicator_id,
+        indicators.indicator_name_nb,
         catalog.goal_id,
         goals.goal_name_nb,
         catalog.name_nb,
@@ -39,6 +44,7 @@ final as (
         catalog.is_person_level_count
     from catalog
     inner join goals on catalog.goal_id = goals.goal_id
+    inner join indicators on catalog.indicator_id = indicators.indicator_id
 )
 
 select * from final

@@ -1,0 +1,278 @@
+"""The council's status report (bokmål), as one self-contained HTML file.
+
+Modelled on the status slide of Nasjonalt e-helseråd (March 2024): the
+headline "N av 16 strategiske e-helseindikatorer er gule", then per goal each
+headline indicator with its traffic light, latest value and period, baseline,
+target and a small chart with the expected trajectory; survey intervals; data
+freshness; the quality gate behind the publication.
+
+It reads only published.duckdb. Charts are Vega-Lite (Altair) rendered to
+inline SVG by vl-convert, so the file needs no network and runs no script.
+Every status is told by a symbol and a word as well as a colour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import altair as alt
+import duckdb
+import pandas as pd
+import vl_convert as vlc
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+STATUS = {
+    "green": {"label": "Grønn", "symbol": "●", "colour": "#1a7f37", "rank": 4},
+    "yellow": {"label": "Gul", "symbol": "▲", "colour": "#b58100", "rank": 2},
+    "red": {"label": "Rød", "symbol": "■", "colour": "#c62828", "rank": 1},
+    "no_data": {"label": "Mangler data", "symbol": "?", "colour": "#6b7280", "rank": 3},
+    "no_target": {"label": "Uten måltall", "symbol": "○", "colour": "#4b5563", "rank": 5},
+}
+# d3-format has no nb-NO number locale: the Norwegian one spelled out (space between thousands, decimal comma).
+NUMBER_LOCALE = {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "currency": ["", " kr"]}
+SOURCE_NAMES = {
+    "helsenorge_usage": "Helsenorge: bruk",
+    "helsenorge_offering": "Helsenorge: tjenestetilbud",
+    "kj_lookups": "Kjernejournal: oppslag",
+    "kj_adoption": "Kjernejournal: innføring",
+    "pll": "Pasientens legemiddelliste",
+    "survey_citizens": "Innbyggerundersøkelsen",
+    "survey_personnel": "Helsepersonellundersøkelsen",
+    "manual": "Manuelt innrapporterte måltall",
+}
+
+
+def number(value: float | None, kind: str = "count") -> str:
+    """Norwegian number format: space between thousands, decimal comma; percent with ' %'."""
+    if value is None or pd.isna(value):
+        return "–"
+    if kind == "percent":
+        return f"{value:.1f}".replace(".", ",") + " %"
+    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+    return text.replace(",", " ").replace(".", ",")
+
+
+@dataclass
+class MeasureView:
+    measure_id: str
+    name: str
+    unit: str
+    kind: str
+    status: str
+    latest_period: str | None
+    latest_value: str
+    baseline: str
+    baseline_period: str
+    target: str
+    target_year: int | None
+    expected: str
+    achieved: str
+    interval: str | None
+    chart_svg: str | None
+
+
+@dataclass
+class IndicatorView:
+    indicator_id: str
+    name: str
+    status: str
+    measures: list[MeasureView] = field(default_factory=list)
+
+
+@dataclass
+class GoalView:
+    goal_id: int
+    name: str
+    counts: dict[str, int]
+    indicators: list[IndicatorView] = field(default_factory=list)
+
+
+def _read(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    return con.execute(sql).df()
+
+
+def trajectory_chart(measure: pd.Series, values: pd.DataFrame) -> str | None:
+    """Values over time with the expected line from baseline to target, as SVG."""
+    if values.empty:
+        return None
+    frame = values.assign(date=pd.to_datetime(values["period_end_date"]))
+    layers = []
+    if pd.notna(measure.baseline_value) and pd.notna(measure.target_value) and pd.notna(measure.baseline_date):
+        line = pd.DataFrame(
+            {
+                "date": pd.to_datetime([measure.baseline_date, f"{int(measure.target_year)}-12-31"]),
+                "value": [measure.baseline_value, measure.target_value],
+                "serie": ["Forventet bane", "Forventet bane"],
+            }
+        )
+        layers.append(alt.Chart(line).mark_line(strokeDash=[4, 3], color="#6b7280").encode(x="date:T", y="value:Q"))
+        layers.append(
+            alt.Chart(line).mark_point(color="#6b7280", shape="diamond", filled=True).encode(x="date:T", y="value:Q")
+        )
+    if frame["ci_low"].notna().any():
+        layers.append(
+            alt.Chart(frame).mark_rule(color="#1f4e79", opacity=0.5).encode(x="date:T", y="ci_low:Q", y2="ci_high:Q")
+        )
+    layers.append(
+        alt.Chart(frame)
+        .mark_line(point=len(frame) < 30, color="#1f4e79")
+        .encode(x=alt.X("date:T", title=None), y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)))
+    )
+    chart = alt.layer(*layers).properties(width=300, height=100)
+    return vlc.vegalite_to_svg(chart.to_dict(), format_locale=NUMBER_LOCALE, time_format_locale="nb-NO")
+
+
+def build_report_data(published_db: Path) -> dict:
+    con = duckdb.connect(str(published_db), read_only=True)
+    try:
+        measures = _read(con, "select * from marts.dim_measure")
+        status = _read(con, "select * from marts.measure_status")
+        goals = _read(con, "select * from marts.goal_summary order by goal_id")
+        values = _read(
+            con,
+            """
+            select f.measure_id, f.period, f.period_end_date, f.value, f.ci_low, f.ci_high, f.n
+            from marts.fct_measure_value as f
+            inner join marts.dim_measure as d on f.measure_id = d.measure_id
+            where f.geography_level = 'national' and f.value is not null
+              and (
+                  (d.status_grain = 'month' and length(f.period) = 7)
+                  or (d.status_grain = 'year' and length(f.period) = 4)
+              )
+            order by f.measure_id, f.period_end_date
+            """,
+        )
+        publication = con.execute(
+            "select publication_id, published_at, files_loaded, rows_quarantined, checks_run "
+            "from marts.publication_log order by published_at desc limit 1"
+        ).fetchone()
+        freshness = _read(
+            con,
+            """
+            select source_family, max(period) as latest_period, count(*) as n_files, sum(rows_loaded) as n_rows
+            from marts.publication_files group by source_family order by source_family
+            """,
+        )
+        checks = _read(
+            con,
+            "select check_name, table_name, description, severity, passed, failing_rows, accepted_by, "
+            "acceptance_reason from marts.publication_checks where not passed order by severity, check_name",
+        )
+    finally:
+        con.close()
+    return {
+        "measures": measures,
+        "status": status,
+        "goals": goals,
+        "values": values,
+        "publication": publication,
+        "freshness": freshness,
+        "checks": checks,
+    }
+
+
+def _measure_view(measure: pd.Series, state: pd.Series, values: pd.DataFrame) -> MeasureView:
+    kind = measure.value_kind
+    own = values[values.measure_id == measure.measure_id]
+    latest = own.iloc[-1] if not own.empty else None
+    interval = None
+    if latest is not None and pd.notna(latest.ci_low):
+        interval = f"95 % KI {number(latest.ci_low, kind)}–{number(latest.ci_high, kind)} (n = {int(latest.n)})"
+    fraction = state.achieved_fraction
+    return MeasureView(
+        measure_id=measure.measure_id,
+        name=measure.name_nb,
+        unit=measure.unit,
+        kind=kind,
+        status=state.status,
+        latest_period=state.latest_period if pd.notna(state.latest_period) else None,
+        latest_value=number(state.latest_value, kind),
+        baseline=number(measure.baseline_value, kind) if pd.notna(measure.baseline_value) else measure.baseline_note,
+        baseline_period=measure.baseline_period,
+        target=number(measure.target_value, kind) if pd.notna(measure.target_value) else measure.target_note,
+        target_year=int(measure.target_year) if pd.notna(measure.target_year) else None,
+        expected=number(state.expected_value, kind),
+        achieved="–" if pd.isna(fraction) else f"{fraction * 100:.0f} %".replace(".", ","),
+        interval=interval,
+        chart_svg=trajectory_chart(measure, own),
+    )
+
+
+def build_views(data: dict) -> tuple[list[GoalView], list[MeasureView]]:
+    measures = data["measures"]
+    status = data["status"].set_index("measure_id", drop=False)
+    goals: list[GoalView] = []
+    others: list[MeasureView] = []
+    for goal in data["goals"].itertuples():
+        if goal.goal_id == 0:
+            continue
+        counts = {
+            "green": goal.n_green,
+            "yellow": goal.n_yellow,
+            "red": goal.n_red,
+            "no_data": goal.n_no_data,
+            "no_target": goal.n_no_target,
+        }
+        view = GoalView(int(goal.goal_id), goal.goal_name_nb, counts)
+        in_goal = measures[measures.goal_id == goal.goal_id]
+        in_goal = in_goal.iloc[sorted(range(len(in_goal)), key=lambda i: _measure_order(in_goal.measure_id.iloc[i]))]
+        for indicator_id, group in in_goal.groupby("indicator_id", sort=False):
+            views = [_measure_view(m, status.loc[m.measure_id], data["values"]) for m in group.itertuples()]
+            if not group.is_headline.iloc[0]:
+                others += views
+                continue
+            worst = min((v.status for v in views), key=lambda s: STATUS[s]["rank"])
+            view.indicators.append(IndicatorView(indicator_id, group.indicator_name_nb.iloc[0], worst, views))
+        goals.append(view)
+    return goals, others
+
+
+def _measure_order(measure_id: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in measure_id.split("."))
+
+
+def render_html(published_db: Path, today: date | None = None) -> str:
+    data = build_report_data(published_db)
+    goals, others = build_views(data)
+    total = data["goals"].set_index("goal_id").loc[0]
+    publication = data["publication"]
+    freshness = [
+        {
+            "source": SOURCE_NAMES.get(r.source_family, r.source_family),
+            "latest": r.latest_period,
+            "files": int(r.n_files),
+            "rows": number(r.n_rows),
+        }
+        for r in data["freshness"].itertuples()
+        if r.source_family != "unmatched"
+    ]
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+    template = env.get_template("status_report.html.j2")
+    return template.render(
+        status=STATUS,
+        goals=goals,
+        others=others,
+        total={k: int(total[k]) for k in ("n_indicators", "n_green", "n_yellow", "n_red", "n_no_target", "n_no_data")},
+        publication={
+            "id": publication[0],
+            "published_at": f"{publication[1]:%d.%m.%Y %H:%M}",
+            "files": publication[2],
+            "quarantined": publication[3],
+            "checks": publication[4],
+        },
+        freshness=freshness,
+        checks=data["checks"].to_dict("records"),
+        today=(today or date.today()).strftime("%d.%m.%Y"),
+    )
+
+
+def write_report(published_db: Path, out: Path) -> Path:
+    """Render and write atomically (a browser or a web server never sees half a file)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    tmp.write_text(render_html(published_db), encoding="utf-8")
+    tmp.replace(out)
+    return out

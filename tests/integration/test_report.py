@@ -1,0 +1,68 @@
+"""The status report: rendered from published.duckdb, checked in a real browser."""
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.lib.report import write_report
+from dagster_project.lib.settings import WarehousePaths
+from tests.browser import Page, chromium_path
+
+NEEDS_BROWSER = pytest.mark.skipif(
+    chromium_path() is None and os.environ.get("EHELSE_REQUIRE_BROWSER") != "1",
+    reason="chromium is not installed (.ci/run installs it and sets EHELSE_REQUIRE_BROWSER=1)",
+)
+
+
+def goal_summary_total(published: Path) -> tuple[int, int, int]:
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        return con.execute("select n_yellow, n_red, n_indicators from marts.goal_summary where goal_id = 0").fetchone()
+    finally:
+        con.close()
+
+
+def test_the_report_is_one_offline_file_that_reads_only_the_publication(published_env, tmp_path: Path) -> None:
+    _, warehouse = published_env
+    paths = WarehousePaths(warehouse)
+    paths.working_db.unlink()  # the report must not need the working database
+    out = write_report(paths.published_db, tmp_path / "report.html")
+    html = out.read_text(encoding="utf-8")
+
+    n_yellow, n_red, n_indicators = goal_summary_total(paths.published_db)
+    assert f"{n_yellow} av {n_indicators} strategiske e-helseindikatorer er gule" in html
+    assert not re.search(r"<script|https?://(?!www\.w3\.org)", html)  # nothing to fetch, nothing to run
+    assert html.count("<svg") >= 15  # a chart per measure with data
+    for label in ("Grønn", "Gul", "Rød", "Mangler data", "Uten måltall"):
+        assert label in html  # every status is told in words, not only by colour
+    assert "95 % KI" in html  # survey intervals
+
+
+@NEEDS_BROWSER
+def test_the_report_loads_in_chromium_without_errors_and_shows_the_goal_summary(published_env, tmp_path: Path) -> None:
+    _, warehouse = published_env
+    published = WarehousePaths(warehouse).published_db
+    out = write_report(published, tmp_path / "report.html")
+
+    page = Page(tmp_path / "chromium-profile")
+    try:
+        page.open(out.as_uri())
+        headline = page.evaluate("document.getElementById('headline').innerText")
+        counts = page.evaluate(
+            "(() => { const h = document.getElementById('headline').dataset;"
+            " return [Number(h.yellow), Number(h.red), Number(h.indicators)]; })()"
+        )
+        indicators = page.evaluate("document.querySelectorAll('article.indicator').length")
+        shot = page.screenshot(tmp_path / "status_report.png")
+    finally:
+        page.close()
+
+    assert page.errors == []
+    n_yellow, n_red, n_indicators = goal_summary_total(published)
+    assert counts == [n_yellow, n_red, n_indicators]
+    assert headline.startswith(f"{n_yellow} av {n_indicators} strategiske e-helseindikatorer er gule")
+    assert indicators == n_indicators == 16
+    assert shot.stat().st_size > 50_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
