@@ -47,6 +47,28 @@ class Publication:
     rows_quarantined: int
     checks_run: int
 
+    def goal_summary_markdown(self) -> str:
+        """The published goal summary as a Markdown table (a preview for the Dagster UI)."""
+        con = duckdb.connect(str(self.path), read_only=True)
+        try:
+            rows = con.execute(
+                "select goal_id, goal_name_nb, n_indicators, n_green, n_yellow, n_red, n_no_target, n_no_data "
+                "from marts.goal_summary order by goal_id = 0, goal_id"
+            ).fetchall()
+            warnings = con.execute(
+                "select count(*), count(accepted_by) from marts.publication_checks where not passed"
+            ).fetchone()
+        finally:
+            con.close()
+        lines = [
+            "| mål | navn | indikatorer | grønn | gul | rød | uten mål | mangler data |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+        lines.append("")
+        lines.append(f"Gate: {self.checks_run} checks passed; {warnings[0]} warning(s), {warnings[1]} accepted.")
+        return "\n".join(lines)
+
 
 def write_build_summary(paths: WarehousePaths, run_results: dict) -> None:
     """Tests run and failed in the last dbt build, for the publication log."""

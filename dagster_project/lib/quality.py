@@ -193,8 +193,13 @@ def known_check_names(suites: list[Suite]) -> set[str]:
 def _gx_context(project_root: Path):
     import great_expectations as gx
 
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     project_root.mkdir(parents=True, exist_ok=True)
-    return gx.get_context(mode="file", project_root_dir=str(project_root))
+    context = gx.get_context(mode="file", project_root_dir=str(project_root))
+    # No progress bars on stderr: the CLI prints its own summary.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
 
 
 def validate_suite(

@@ -45,6 +45,7 @@ def published(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
             "rows_quarantined": publication.rows_quarantined,
             "checks_run": publication.checks_run,
             "row_counts": dg.MetadataValue.json(publication.row_counts),
+            "goal_summary": dg.MetadataValue.md(publication.goal_summary_markdown()),
         }
     )
 

@@ -45,6 +45,31 @@ def ensure_manifest(project: DbtProject = DBT_PROJECT) -> None:
 ensure_manifest()
 
 
+def with_row_counts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, events: list) -> Iterator[Any]:
+    """The events, with `dagster/row_count` on every materialized table (views are not counted)."""
+    keys = {
+        e.output_name: context.assets_def.keys_by_output_name[e.output_name]
+        for e in events
+        if isinstance(e, dg.Output)
+    }
+    with warehouse.connect() as con:
+        tables = {
+            (schema, name)
+            for schema, name in con.execute(
+                "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'"
+            ).fetchall()
+        }
+        counts = {
+            key: con.execute(f'select count(*) from "{key.path[0]}"."{key.path[1]}"').fetchone()[0]
+            for key in keys.values()
+            if (key.path[0], key.path[-1]) in tables
+        }
+    for event in events:
+        if isinstance(event, dg.Output) and keys[event.output_name] in counts:
+            event = event.with_metadata({**event.metadata, "dagster/row_count": counts[keys[event.output_name]]})
+        yield event
+
+
 class EhelseDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -74,6 +99,9 @@ def ehelse_dbt_models(
     os.environ[WAREHOUSE_ENV_VAR] = str(warehouse.paths.root)
     warehouse.paths.root.mkdir(parents=True, exist_ok=True)
     invocation = dbt.cli(["build"], context=context)
-    yield from invocation.stream()
+    # dagster-dbt's fetch_row_counts() keeps dbt-duckdb's connection open in this
+    # process, which then refuses our own connections to the file; count here instead.
+    events = list(invocation.stream())
+    yield from with_row_counts(context, warehouse, events)
     # The publication step reports how many tests guarded it.
     write_build_summary(warehouse.paths, invocation.get_artifact("run_results.json"))
