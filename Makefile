@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export EHELSE_INBOX ?= $(CURDIR)/data/inbox
 export EHELSE_WAREHOUSE_DIR ?= $(CURDIR)/data/warehouse
 
-.PHONY: demo test dev docs lint bench install clean browser
+.PHONY: demo test dev docs lint bench install clean browser postgres
 
 # Reinstall only when the dependency files change: later runs reuse the venv.
 $(STAMP): pyproject.toml constraints.txt
@@ -33,8 +33,17 @@ browser:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not installed: the browser test will be skipped"; fi; }
 
+# The PostgreSQL publication test starts a server on loopback (Debian's
+# postgresql). Installed when missing and possible; otherwise skipped, unless
+# EHELSE_REQUIRE_POSTGRES=1 (CI).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "postgresql not installed: the PostgreSQL test will be skipped"; fi; }
+
 ## test: install, lint, and run the whole test suite
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(BIN)/ruff check dagster_project tests scripts benchmarks
 	$(BIN)/python -m pytest
 

@@ -23,6 +23,7 @@ import duckdb
 from dagster_project.lib.inbox import InboxFile, scan_inbox
 from dagster_project.lib.ingest import LOADABLE_FAMILIES
 from dagster_project.lib.ledger import sha256_of
+from dagster_project.lib.publish_pg import PG_URL_ENV_VAR
 from dagster_project.lib.settings import (
     ACCEPTANCES_ENV_VAR,
     DBT_PROJECT_DIR,
@@ -47,12 +48,14 @@ class RunOutcome:
 
 def project_fingerprint() -> str:
     """Hash of everything besides the inbox that changes what would be published: the dbt
-    project, the suites and the stewards' acceptance file."""
+    project, the suites, the stewards' acceptance file and the publication targets."""
     digest = hashlib.sha256()
     roots = [DBT_PROJECT_DIR / name for name in _FINGERPRINTED] + [EXPECTATIONS_DIR]
     acceptances = os.environ.get(ACCEPTANCES_ENV_VAR)
     if acceptances:
         roots.append(Path(acceptances))
+    # A newly configured publication target is owed a publication too.
+    digest.update(hashlib.sha256(os.environ.get(PG_URL_ENV_VAR, "").encode()).digest())
     for root in roots:
         if not root.exists():
             continue

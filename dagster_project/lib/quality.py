@@ -192,7 +192,6 @@ def known_check_names(suites: list[Suite]) -> set[str]:
 
 def _gx_context(project_root: Path):
     import great_expectations as gx
-
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     project_root.mkdir(parents=True, exist_ok=True)

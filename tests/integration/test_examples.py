@@ -1,6 +1,5 @@
 """The example queries of docs/bi.md, run as a BI tool would: read-only on published.duckdb."""
 
-
 import duckdb
 import pytest
 

@@ -6,6 +6,7 @@ from dagster_project.defs.ingestion.assets import FAMILIES_BY_ASSET_KEY, WRITER_
 from dagster_project.defs.ingestion.checks import INGESTION_CHECKS
 from dagster_project.lib import quality
 from dagster_project.lib.publish import PUBLISHED_TABLES, publish
+from dagster_project.lib.publish_pg import pg_url, publish_to_postgres
 from dagster_project.lib.report import write_report
 from dagster_project.resources import WarehouseResource
 
@@ -37,8 +38,15 @@ def published(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
     # run's audit results refuses the publication.
     publication = publish(warehouse.paths, other_checks_run=len(INGESTION_CHECKS), run_id=context.run_id)
     context.log.info(f"published {publication.publication_id} to {publication.path}")
+    pg_tables: dict[str, int] = {}
+    if pg_url():
+        # After the DuckDB file is in place: if this fails the run fails, PostgreSQL keeps the
+        # previous publication, and the next run publishes (and loads) again.
+        pg_tables = publish_to_postgres(pg_url(), publication.path)
+        context.log.info(f"loaded {len(pg_tables)} tables into PostgreSQL schema marts")
     return dg.MaterializeResult(
         metadata={
+            "postgres_tables": dg.MetadataValue.json(pg_tables),
             "publication_id": publication.publication_id,
             "path": dg.MetadataValue.path(str(publication.path)),
             "files_loaded": publication.files_loaded,

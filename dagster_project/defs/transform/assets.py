@@ -48,9 +48,7 @@ ensure_manifest()
 def with_row_counts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, events: list) -> Iterator[Any]:
     """The events, with `dagster/row_count` on every materialized table (views are not counted)."""
     keys = {
-        e.output_name: context.assets_def.keys_by_output_name[e.output_name]
-        for e in events
-        if isinstance(e, dg.Output)
+        e.output_name: context.assets_def.keys_by_output_name[e.output_name] for e in events if isinstance(e, dg.Output)
     }
     with warehouse.connect() as con:
         tables = {
