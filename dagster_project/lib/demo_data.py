@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.lib.fnr import control_digits
-from dagster_project.lib.rules import HELSENORGE_SERVICES
+from dagster_project.lib.rules import HELSENORGE_SERVICES, SPECS, VIRKSOMHETSTYPER
 from dagster_project.lib.settings import SEEDS_DIR
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -46,16 +46,6 @@ SERVICE_LEVELS = {
     "provesvar": (2_000_000, 0.06),
 }
 SEASON = (1.03, 1.02, 1.03, 0.99, 1.0, 0.98, 0.95, 0.98, 1.02, 1.03, 1.02, 0.97)  # a shallow summer dip
-VIRKSOMHETSTYPER = (
-    "sykehus",
-    "fastlege",
-    "legevakt",
-    "sykehjem",
-    "hjemmetjeneste",
-    "apotek",
-    "avtalespesialist",
-    "annet",
-)
 VIRKSOMHET_WEIGHTS = (0.10, 0.45, 0.08, 0.15, 0.10, 0.06, 0.04, 0.02)
 LOOKUPS_BY_TYPE = (6.0, 1.0, 3.0, 1.5, 1.0, 0.8, 0.8, 0.5)  # relative lookups per organisation
 AGE_GROUPS = ("18-29", "30-44", "45-59", "60-74", "75+")
@@ -330,7 +320,7 @@ def helsenorge_usage(cfg: DemoConfig, month: str, structures: dict[str, list[Mun
         uniques = np.floor(visits * rng.uniform(0.35, 0.6, len(munis))).astype(int)
         rows += [[month, m.code, service, int(v), int(u)] for m, v, u in zip(munis, visits, uniques, strict=True)]
         rows.append([month, "9999", service, unknown, int(unknown * 0.5)])
-    return csv_bytes(["maaned", "kommunenummer", "tjeneste", "antall_besok", "antall_unike_brukere"], rows)
+    return csv_bytes(SPECS["helsenorge_usage"].columns, rows)
 
 
 def helsenorge_offering(day: date, adoption: Adoption) -> bytes:
@@ -342,13 +332,13 @@ def helsenorge_offering(day: date, adoption: Adoption) -> bytes:
         ("digihelse", adoption.digihelse),
     ):
         rows += [[code, service, d.isoformat()] for code, d in sorted(dates[structure].items()) if d <= day]
-    return csv_bytes(["kommunenummer", "tjeneste", "tilbys_fra"], rows)
+    return csv_bytes(SPECS["helsenorge_offering"].columns, rows)
 
 
 def kj_adoption(day: date, adoption: Adoption) -> bytes:
     dates = adoption.kjernejournal[structure_on(day)]
     rows = [[code, d.isoformat()] for code, d in sorted(dates.items()) if d <= day]
-    return csv_bytes(["kommunenummer", "innfort_dato"], rows)
+    return csv_bytes(SPECS["kj_adoption"].columns, rows)
 
 
 def pll_month(cfg: DemoConfig, month: str, structures: dict[str, list[Municipality]], adoption: Adoption) -> bytes:
@@ -376,17 +366,7 @@ def pll_month(cfg: DemoConfig, month: str, structures: dict[str, list[Municipali
         [month, m.code, "ja" if a else "nei", int(p), int(lk), int(u)]
         for m, a, p, lk, u in zip(munis, arranged, patients, lookups, updaters, strict=True)
     ]
-    return csv_bytes(
-        [
-            "maaned",
-            "kommunenummer",
-            "tilrettelagt",
-            "antall_pasienter_med_pll",
-            "antall_oppslag",
-            "antall_virksomheter_som_oppdaterer",
-        ],
-        rows,
-    )
+    return csv_bytes(SPECS["pll"].columns, rows)
 
 
 @dataclass(frozen=True)
@@ -544,7 +524,7 @@ def manual_observations(cfg: DemoConfig) -> bytes:
             year = first_year + offset
             if int(cfg.first_month[:4]) <= year <= last_full_year:
                 rows.append([measure_id, str(year), decimal_comma(value), "Helsedirektoratet", "Årlig rapportering"])
-    return csv_bytes(["measure_id", "periode", "verdi", "kilde", "kommentar"], rows)
+    return csv_bytes(SPECS["manual"].columns, rows)
 
 
 # --------------------------------------------------------------------------- entry point

@@ -22,7 +22,7 @@ from dagster_project.lib.csv_io import FileRejected
 from dagster_project.lib.fnr import valid_fnr_sql
 from dagster_project.lib.inbox import InboxFile
 from dagster_project.lib.pseudonym import pseudonym_key, pseudonymise
-from dagster_project.lib.rules import Violation
+from dagster_project.lib.rules import VIRKSOMHETSTYPER, Violation
 
 FIELDS = (
     "tidspunkt",
@@ -33,16 +33,6 @@ FIELDS = (
     "kommunenummer",
     "virksomhetstype",
     "handling",
-)
-VIRKSOMHETSTYPER = (
-    "sykehus",
-    "fastlege",
-    "legevakt",
-    "sykehjem",
-    "hjemmetjeneste",
-    "apotek",
-    "avtalespesialist",
-    "annet",
 )
 
 RAW_DDL = """

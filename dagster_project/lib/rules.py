@@ -24,6 +24,16 @@ HELSENORGE_SERVICES = (  # in the order of inputs.md
     "journalinnsyn",
     "provesvar",
 )
+VIRKSOMHETSTYPER = (
+    "sykehus",
+    "fastlege",
+    "legevakt",
+    "sykehjem",
+    "hjemmetjeneste",
+    "apotek",
+    "avtalespesialist",
+    "annet",
+)
 OFFERED_SERVICES = frozenset({"digihelsestasjon", "digihelsestasjon_ungdom", "digihelse"})
 _MUNICIPALITY_CODE = re.compile(r"\d{4}")
 _INTEGER = re.compile(r"-?\d+")

@@ -18,7 +18,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from dagster_project.lib.demo_data import VIRKSOMHET_WEIGHTS, VIRKSOMHETSTYPER, make_fnr
+from dagster_project.lib.demo_data import VIRKSOMHET_WEIGHTS, make_fnr
+from dagster_project.lib.rules import VIRKSOMHETSTYPER
 
 N_PATIENTS = 200_000
 N_PERSONNEL = 20_000
