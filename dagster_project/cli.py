@@ -30,17 +30,20 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     from dagster_project.lib.demo_data import DemoConfig, generate, last_full_month
 
     inbox, _ = _configure_paths(args)
-    last = args.to or last_full_month()
+    if args.scale == "national":
+        # One full calendar year (the last one) unless a range is given; 200 000 lookups a day.
+        year = int(last_full_month()[:4]) - (last_full_month()[5:] != "12")
+        first, last = args.from_ or f"{year}-01", args.to or f"{year}-12"
+        per_day = args.lookups_per_day or 200_000
+    else:
+        first, last = args.from_ or "2021-01", args.to or last_full_month()
+        per_day = args.lookups_per_day or 160
     cfg = DemoConfig(
-        inbox=inbox,
-        first_month=args.from_,
-        last_month=last,
-        seed=args.seed,
-        lookups_per_day=args.lookups_per_day,
+        inbox=inbox, first_month=first, last_month=last, seed=args.seed, lookups_per_day=per_day, scale=args.scale
     )
     written = generate(cfg)
     total = sum(written.values())
-    print(f"demo inbox {inbox}: {args.from_} .. {last}, seed {args.seed}: {total} file(s) written or changed")
+    print(f"{args.scale} inbox {inbox}: {first} .. {last}, seed {args.seed}: {total} file(s) written or changed")
     for family, count in sorted(written.items()):
         print(f"  {family:<22} {count}")
     return 0
@@ -92,14 +95,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo-data", help="write a synthetic inbox that follows inputs.md")
     demo.add_argument("--inbox", help=f"inbox directory (default ${INBOX_ENV_VAR} or data/inbox)")
-    demo.add_argument("--from", dest="from_", default="2021-01", metavar="YYYY-MM", help="first month (2021-01)")
-    demo.add_argument("--to", metavar="YYYY-MM", help="last month (default: the last full month)")
+    demo.add_argument(
+        "--from", dest="from_", metavar="YYYY-MM", help="first month (2021-01; national: January of the last full year)"
+    )
+    demo.add_argument("--to", metavar="YYYY-MM", help="last month (the last full month; national: that December)")
+    demo.add_argument(
+        "--scale",
+        choices=["demo", "national"],
+        default="demo",
+        help="national: one year, 200 000 kjernejournal lookups a day written by DuckDB, surveys of 5 000 and 3 000",
+    )
     demo.add_argument("--seed", type=int, default=2023, help="random seed: same seed, same bytes (2023)")
     demo.add_argument(
         "--lookups-per-day",
         type=int,
-        default=160,
-        help="kjernejournal lookups a day at the 2021 level (demo scale; national is ~200000)",
+        help="kjernejournal lookups a day (demo: 160 at the 2021 level, growing; national: 200000)",
     )
     demo.set_defaults(func=cmd_demo_data)
 

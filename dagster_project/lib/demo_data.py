@@ -70,6 +70,9 @@ class DemoConfig:
     last_month: str  # YYYY-MM, inclusive
     seed: int = 2023
     lookups_per_day: int = 160  # ~30 000 a year in 2021 (the catalog baseline); national scale is ~200 000 a day
+    # "demo": every file built in Python, byte-for-byte reproducible. "national": the lookup
+    # logs written by DuckDB (scale_data.py, ~1 s a day at 200 000 lookups) and full-size surveys.
+    scale: str = "demo"
 
 
 @dataclass(frozen=True)
@@ -449,10 +452,13 @@ SURVEY_QUESTIONS = {
     "survey_citizens": ("innbygger", "INB", 3000),
     "survey_personnel": ("helsepersonell", "HP", 2500),
 }
+NATIONAL_SURVEY_SIZES = {"survey_citizens": 5000, "survey_personnel": 3000}
 
 
 def survey_workbook(cfg: DemoConfig, family: str, year: int, structures: dict[str, list[Municipality]]) -> bytes:
     survey, prefix, size = SURVEY_QUESTIONS[family]
+    if cfg.scale == "national":
+        size = NATIONAL_SURVEY_SIZES[family]
     rng = rng_for(cfg.seed, family, str(year))
     questions = pd.read_csv(SEEDS_DIR / "survey_questions.csv", dtype=str)
     questions = questions[questions.survey == survey]
@@ -558,13 +564,20 @@ def generate(cfg: DemoConfig) -> dict[str, int]:
         put("kj_adoption", f"kjernejournal/kj_innforing_{end}.csv", kj_adoption(end, adoption))
         put("pll", f"pll/pll_{month}.csv", pll_month(cfg, month, structures, adoption))
         day = date.fromisoformat(f"{month}-01")
-        while day <= end:
+        while cfg.scale == "demo" and day <= end:
             put(
                 "kj_lookups",
                 f"kjernejournal/kj_oppslag_{day}.jsonl.gz",
                 kj_lookups(cfg, day, people, code_map),
             )
             day += timedelta(days=1)
+    if cfg.scale == "national":
+        from dagster_project.lib.scale_data import write_lookup_days
+
+        first_day = date.fromisoformat(f"{cfg.first_month}-01")
+        n_days = (month_end(cfg.last_month) - first_day).days + 1
+        write_lookup_days(cfg.inbox / "kjernejournal", first_day, n_days, cfg.lookups_per_day, cfg.seed)
+        written["kj_lookups"] = n_days
     last = date.fromisoformat(f"{cfg.last_month}-01")
     for year in range(int(cfg.first_month[:4]), last.year + 1):
         if year < last.year or last.month == 12:

@@ -172,3 +172,18 @@ def test_same_seed_same_bytes_and_a_wider_range_restates_nothing(tmp_path: Path)
 def test_offering_snapshots_never_list_a_future_start(demo_inbox_template: Path, day: date) -> None:
     rows = read(demo_inbox_template / "helsenorge" / f"helsenorge_tjenestetilbud_{day}.csv")
     assert rows and all(date.fromisoformat(r["tilbys_fra"]) <= day for r in rows)
+
+
+def test_the_national_scale_writes_lookup_logs_with_duckdb_and_full_size_surveys(tmp_path: Path) -> None:
+    generate(
+        DemoConfig(inbox=tmp_path, first_month="2025-12", last_month="2025-12", lookups_per_day=2000, scale="national")
+    )
+    days = sorted((tmp_path / "kjernejournal").glob("kj_oppslag_*.jsonl.gz"))
+    assert len(days) == 31
+    records = [json.loads(line) for line in gzip.decompress(days[0].read_bytes()).decode().splitlines()]
+    assert len(records) == 2000 and set(records[0]) == LOOKUP_FIELDS
+    assert all(is_valid_fnr(r["pasient_fnr"]) and r["tidspunkt"].startswith("2025-12-01T") for r in records)
+    assert len({r["oppslag_id"] for r in records}) == 2000
+    citizens = pd.read_excel(tmp_path / "surveys" / "innbyggerundersokelsen_2025.xlsx", sheet_name="data")
+    assert 4_500 <= len(citizens) <= 5_500
+    assert scan_inbox(tmp_path).unmatched == []
