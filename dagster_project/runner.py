@@ -137,10 +137,6 @@ def _materialized(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> bool:
 
 
 def run_pipeline() -> RunOutcome:
-    from dagster_project.definitions import defs
-    from dagster_project.defs.ingestion.assets import FAMILIES_BY_ASSET_KEY, PARTITIONED_INGESTION_ASSETS
-    from dagster_project.defs.pipeline.jobs import JOB_FOR_FAMILY
-
     paths = WarehousePaths(warehouse_dir())
     scan = scan_inbox(inbox_dir())
     fingerprint = f"{project_fingerprint()} {ledger_state(paths)}"
@@ -158,6 +154,12 @@ def run_pipeline() -> RunOutcome:
             False,
             "nothing changed: no new files in the inbox, no change to the dbt project, suites or acceptances",
         )
+
+    # Loading the definitions (Dagster, dagster-dbt, the manifest, GX) takes ~2 s: only
+    # once we know there is work to do.
+    from dagster_project.definitions import defs
+    from dagster_project.defs.ingestion.assets import FAMILIES_BY_ASSET_KEY, PARTITIONED_INGESTION_ASSETS
+    from dagster_project.defs.pipeline.jobs import JOB_FOR_FAMILY
 
     instance = _instance()
     warnings: list[str] = []
