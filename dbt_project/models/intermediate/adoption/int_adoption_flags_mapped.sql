@@ -21,23 +21,11 @@ code_map as (
 ),
 
 kj_snapshots as (
-    select
-        snapshot_date,
-        substring(cast(snapshot_date as varchar), 1, 7) as period,
-        row_number() over (
-            partition by substring(cast(snapshot_date as varchar), 1, 7) order by snapshot_date desc
-        ) as recency_rank
-    from (select distinct snapshot_date from kj_adoptions) as snapshot_dates
+    select * from {{ last_snapshot_of_each_month('kj_adoptions') }} as last_snapshots
 ),
 
 offering_snapshots as (
-    select
-        snapshot_date,
-        substring(cast(snapshot_date as varchar), 1, 7) as period,
-        row_number() over (
-            partition by substring(cast(snapshot_date as varchar), 1, 7) order by snapshot_date desc
-        ) as recency_rank
-    from (select distinct snapshot_date from offerings) as snapshot_dates
+    select * from {{ last_snapshot_of_each_month('offerings') }} as last_snapshots
 ),
 
 kj_flags as (
@@ -47,7 +35,7 @@ kj_flags as (
         code_map.municipality_code
     from kj_adoptions
     inner join kj_snapshots
-        on kj_adoptions.snapshot_date = kj_snapshots.snapshot_date and kj_snapshots.recency_rank = 1
+        on kj_adoptions.snapshot_date = kj_snapshots.snapshot_date
     inner join code_map on kj_adoptions.source_municipality_code = code_map.source_code
     where kj_adoptions.adopted_on <= kj_adoptions.snapshot_date
 ),
@@ -59,7 +47,7 @@ digihelsestasjon_flags as (
         code_map.municipality_code
     from offerings
     inner join offering_snapshots
-        on offerings.snapshot_date = offering_snapshots.snapshot_date and offering_snapshots.recency_rank = 1
+        on offerings.snapshot_date = offering_snapshots.snapshot_date
     inner join code_map on offerings.source_municipality_code = code_map.source_code
     where offerings.service_code = 'digihelsestasjon' and offerings.offered_from <= offerings.snapshot_date
 ),

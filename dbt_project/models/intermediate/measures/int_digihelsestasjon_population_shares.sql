@@ -16,12 +16,7 @@ populations as (
 ),
 
 snapshots as (
-    select
-        snapshot_date,
-        row_number() over (
-            partition by {{ dbt.date_trunc('month', 'snapshot_date') }} order by snapshot_date desc
-        ) as recency_rank
-    from (select distinct snapshot_date from offerings) as snapshot_dates
+    select * from {{ last_snapshot_of_each_month('offerings') }} as last_snapshots
 ),
 
 month_snapshots as (
@@ -33,7 +28,6 @@ month_snapshots as (
             (select min(year) from populations)
         ) as population_year
     from snapshots
-    where recency_rank = 1
 ),
 
 offering_municipalities as (

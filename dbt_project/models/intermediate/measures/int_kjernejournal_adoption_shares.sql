@@ -19,29 +19,22 @@ per_snapshot as (
     group by snapshot_date
 ),
 
-latest_in_month as (
-    select
-        snapshot_date,
-        n_adopted,
-        {{ dbt.date_trunc('month', 'snapshot_date') }} as month_start,
-        row_number() over (
-            partition by {{ dbt.date_trunc('month', 'snapshot_date') }} order by snapshot_date desc
-        ) as recency_rank
-    from per_snapshot
+month_snapshots as (
+    select * from {{ last_snapshot_of_each_month('adoptions') }} as last_snapshots
 ),
 
 final as (
     select
         '4.2.1' as measure_id,
-        substring(cast(latest_in_month.snapshot_date as varchar), 1, 7) as period,
+        month_snapshots.period,
         'national' as geography_level,
         '0' as geography_code,
-        100.0 * latest_in_month.n_adopted / in_force.n_municipalities as value,
-        cast(latest_in_month.n_adopted as double) as numerator,
+        100.0 * per_snapshot.n_adopted / in_force.n_municipalities as value,
+        cast(per_snapshot.n_adopted as double) as numerator,
         cast(in_force.n_municipalities as double) as denominator
-    from latest_in_month
-    inner join in_force on latest_in_month.snapshot_date = in_force.day
-    where latest_in_month.recency_rank = 1
+    from month_snapshots
+    inner join per_snapshot on month_snapshots.snapshot_date = per_snapshot.snapshot_date
+    inner join in_force on month_snapshots.snapshot_date = in_force.day
 )
 
 select * from final
