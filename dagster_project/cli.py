@@ -89,6 +89,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_warehouse_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV_VAR} or data/warehouse)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ehelse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -115,20 +119,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="ingest -> dbt build -> quality gate -> publish, once")
     run.add_argument("--inbox", help=f"inbox directory (default ${INBOX_ENV_VAR} or data/inbox)")
-    run.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV_VAR} or data/warehouse)")
+    _add_warehouse_argument(run)
     run.set_defaults(func=cmd_run)
 
     status = sub.add_parser("status", help="print marts.measure_status and the goal summary from published.duckdb")
-    status.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV_VAR} or data/warehouse)")
+    _add_warehouse_argument(status)
     status.set_defaults(func=cmd_status)
     quality = sub.add_parser(
         "quality", help="the latest quality-gate result: failed checks, quarantined rows, rejected files"
     )
-    quality.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV_VAR} or data/warehouse)")
+    _add_warehouse_argument(quality)
     quality.set_defaults(func=cmd_quality)
     report = sub.add_parser("report", help="write the council's status report (HTML, bokmål) from published.duckdb")
     report.add_argument("--out", help="output file (default <warehouse>/status_report.html)")
-    report.add_argument("--warehouse", help=f"warehouse directory (default ${WAREHOUSE_ENV_VAR} or data/warehouse)")
+    _add_warehouse_argument(report)
     report.set_defaults(func=cmd_report)
     return parser
 

@@ -197,11 +197,7 @@ def run_pipeline() -> RunOutcome:
     warnings += [f for f in failures if "(WARN)" in f]
     if blocking:
         warnings.append("see `ehelse quality` for the failing rows; expectations/acceptances.csv accepts a known issue")
-    published = (
-        any(mat.asset_key == dg.AssetKey(["published"]) for mat in result.asset_materializations_for_node("published"))
-        if result.success
-        else False
-    )
+    published = result.success and _materialized(result, dg.AssetKey(["published"]))
     notes = "".join(f"\n  warning: {w}" for w in warnings)
     if not result.success or not published:
         return RunOutcome(

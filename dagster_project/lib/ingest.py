@@ -110,21 +110,26 @@ def parse_csv(con: duckdb.DuckDBPyConnection, file: InboxFile) -> ParsedFile:
     return ParsedFile(table.encoding, len(table.rows) + len(table.malformed), len(valid), quarantined, insert)
 
 
-def _parser_for(family_name: str) -> Callable[[duckdb.DuckDBPyConnection, InboxFile], ParsedFile]:
-    if family_name in SPECS:
-        return parse_csv
-    if family_name == "kj_lookups":
-        from dagster_project.lib.lookups import parse_lookups
+def _parse_lookups(con: duckdb.DuckDBPyConnection, file: InboxFile) -> ParsedFile:
+    from dagster_project.lib.lookups import parse_lookups  # imported late: lookups imports this module
 
-        return parse_lookups
-    if family_name in ("survey_citizens", "survey_personnel"):
-        from dagster_project.lib.surveys import parse_survey
-
-        return parse_survey
-    raise KeyError(family_name)
+    return parse_lookups(con, file)
 
 
-LOADABLE_FAMILIES = frozenset({*SPECS, "kj_lookups", "survey_citizens", "survey_personnel"})
+def _parse_survey(con: duckdb.DuckDBPyConnection, file: InboxFile) -> ParsedFile:
+    from dagster_project.lib.surveys import parse_survey  # imported late: surveys imports this module
+
+    return parse_survey(con, file)
+
+
+# How each family of the inbox is read; the families with a parser are the ones ingestion loads.
+PARSERS: dict[str, Callable[[duckdb.DuckDBPyConnection, InboxFile], ParsedFile]] = {
+    **dict.fromkeys(SPECS, parse_csv),
+    "kj_lookups": _parse_lookups,
+    "survey_citizens": _parse_survey,
+    "survey_personnel": _parse_survey,
+}
+LOADABLE_FAMILIES = frozenset(PARSERS)
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, file: InboxFile, run_id: str | None = None) -> LoadOutcome:
@@ -162,7 +167,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, file: InboxFile, run_id: str | N
         return LoadOutcome(file.name, family.name, file.period, entry.status, reason=entry.reason)
 
     try:
-        parsed = _parser_for(family.name)(con, file)
+        parsed = PARSERS[family.name](con, file)
     except FileRejected as rejection:
         return _reject(con, entry, file, rejection)
 

@@ -174,3 +174,19 @@ def inconsistent_loads(con: duckdb.DuckDBPyConnection, family: str) -> list[tupl
         """,
         [family],
     ).fetchall()
+
+
+def rejected_files(con: duckdb.DuckDBPyConnection, families: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """(family, file name, reason) of every file whose latest ledger row is a rejection: its
+    period keeps its previous data until a good version arrives."""
+    rows = con.execute(
+        """
+        with latest as (
+            select *, row_number() over (partition by source_family, file_name order by finished_at desc) as rank
+            from raw.load_ledger
+        )
+        select source_family, file_name, reason from latest where rank = 1 and status = 'rejected'
+        order by source_family, file_name
+        """
+    ).fetchall()
+    return [r for r in rows if families is None or r[0] in families]

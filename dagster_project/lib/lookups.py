@@ -120,6 +120,13 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         ) from None
 
 
+def _temp_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
+    """A temp table of this connection from a frame (dropped by cleanup())."""
+    con.register(f"{name}_frame", frame)
+    con.execute(f"create or replace temp table {name} as select * from {name}_frame")
+    con.unregister(f"{name}_frame")
+
+
 def _identifier_maps(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
     """Pseudonym and validity per distinct fødselsnummer and HPR number of the file.
 
@@ -144,12 +151,8 @@ def _identifier_maps(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
         }
     )
     hpr_map = pd.DataFrame({"value": hprs, "pseudonym": [pseudonymise(v, key) for v in hprs]})
-    con.register("lookup_fnr_map_frame", fnr_map)
-    con.register("lookup_hpr_map_frame", hpr_map)
-    con.execute("create or replace temp table lookup_fnr_map as select * from lookup_fnr_map_frame")
-    con.execute("create or replace temp table lookup_hpr_map as select * from lookup_hpr_map_frame")
-    con.unregister("lookup_fnr_map_frame")
-    con.unregister("lookup_hpr_map_frame")
+    _temp_table(con, "lookup_fnr_map", fnr_map)
+    _temp_table(con, "lookup_hpr_map", hpr_map)
 
 
 def _line_numbers(path: Path, wanted: set[tuple[str | None, str | None]]) -> dict[tuple, list[int]]:
@@ -182,10 +185,7 @@ def parse_lookups(con: duckdb.DuckDBPyConnection, file: InboxFile):
         raise FileRejected("missing_columns", f"field(s) absent from every line: {', '.join(missing)}")
 
     _identifier_maps(con, pseudonym_key())
-    codes = pd.DataFrame({"code": sorted(known_municipality_codes())})
-    con.register("lookup_known_codes_frame", codes)
-    con.execute("create or replace temp table lookup_known_codes as select * from lookup_known_codes_frame")
-    con.unregister("lookup_known_codes_frame")
+    _temp_table(con, "lookup_known_codes", pd.DataFrame({"code": sorted(known_municipality_codes())}))
     con.execute(
         f"""
         create or replace temp table checked_lookups as

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.lib import ledger
 from dagster_project.lib.status import format_table
 
 
@@ -111,16 +112,7 @@ def _quarantine_section(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _rejected_section(con: duckdb.DuckDBPyConnection) -> list[str]:
     if not _has_table(con, "raw", "load_ledger"):
         return []
-    rows = con.execute(
-        """
-        with latest as (
-            select *, row_number() over (partition by source_family, file_name order by finished_at desc) as rank
-            from raw.load_ledger
-        )
-        select source_family, file_name, reason from latest where rank = 1 and status = 'rejected'
-        order by source_family, file_name
-        """
-    ).fetchall()
+    rows = ledger.rejected_files(con)
     if not rows:
         return ["Rejected files: none."]
     return [

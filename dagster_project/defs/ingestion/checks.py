@@ -37,18 +37,7 @@ def _ledger_checks(asset_key: dg.AssetKey, families: list[str]) -> list[dg.Asset
     def no_rejected_files(warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.connect() as con:
             ledger.ensure_ledger(con)
-            rejected = con.execute(
-                """
-                select file_name, reason from raw.load_ledger as l
-                where list_contains(?, source_family) and status = 'rejected'
-                  and not exists (
-                      select 1 from raw.load_ledger as later
-                      where later.file_name = l.file_name and later.source_family = l.source_family
-                        and later.finished_at > l.finished_at and later.status in ('loaded', 'restated', 'unchanged')
-                  )
-                """,
-                [families],
-            ).fetchall()
+            rejected = [(name, reason) for _, name, reason in ledger.rejected_files(con, families)]
         return dg.AssetCheckResult(
             passed=not rejected,
             severity=dg.AssetCheckSeverity.WARN,
