@@ -56,8 +56,10 @@ docs: $(STAMP)
 	cd dbt_project && EHELSE_WAREHOUSE_DIR="$(EHELSE_WAREHOUSE_DIR)" ../$(BIN)/dbt docs generate --profiles-dir .
 
 ## bench: the benchmarks (figures printed, not timed tests); see docs/performance.md
+# national_year.py writes a 13-month national fixture (~3 GB, ~10 min) into data/bench once.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_kjernejournal.py
+	$(BIN)/python benchmarks/national_year.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check dagster_project tests scripts benchmarks

@@ -1,8 +1,11 @@
 -- Kjernejournal lookups per day against the median of the 28 days before.
+-- Counted from the ledger (rows loaded by each current file, written in the
+-- same transaction as the rows): the same figure as a count over
+-- raw.kj_lookups, without scanning 73 million rows a year on every run.
 with daily as (
-    select file_period as period, count(*) as n_lookups
-    from raw.kj_lookups
-    group by file_period
+    select cast(period as date) as period, rows_loaded as n_lookups
+    from raw.load_ledger
+    where source_family = 'kj_lookups' and is_current
 )
 select
     period as row_key,

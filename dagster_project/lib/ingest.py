@@ -7,8 +7,10 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -130,6 +132,47 @@ PARSERS: dict[str, Callable[[duckdb.DuckDBPyConnection, InboxFile], ParsedFile]]
     "survey_personnel": _parse_survey,
 }
 LOADABLE_FAMILIES = frozenset(PARSERS)
+
+
+def ingest_files(
+    con: duckdb.DuckDBPyConnection,
+    files: list[InboxFile],
+    run_id: str | None = None,
+    workers: int = 1,
+    progress: Callable[[int], None] = lambda done: None,
+) -> list[LoadOutcome]:
+    """ingest_file for each file, `workers` at a time, outcomes in the order of files.
+
+    Each worker has its own connection (a DuckDB cursor) to the same database, so
+    its own temp tables and transactions; DuckDB runs their statements in parallel
+    without the GIL, and concurrent appends to one table do not conflict. A gzip
+    file is read by one thread, so this is what puts the second core to work.
+    """
+    if workers <= 1 or len(files) <= 1:
+        outcomes = []
+        for file in files:
+            outcomes.append(ingest_file(con, file, run_id))
+            progress(len(outcomes))
+        return outcomes
+    local = threading.local()
+    cursors: list[duckdb.DuckDBPyConnection] = []
+
+    def ingest_on_own_cursor(file: InboxFile) -> LoadOutcome:
+        if not hasattr(local, "con"):
+            local.con = con.cursor()
+            cursors.append(local.con)
+        return ingest_file(local.con, file, run_id)
+
+    outcomes = []
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
+            for outcome in pool.map(ingest_on_own_cursor, files):
+                outcomes.append(outcome)
+                progress(len(outcomes))
+    finally:
+        for cursor in cursors:
+            cursor.close()
+    return outcomes
 
 
 def ingest_file(con: duckdb.DuckDBPyConnection, file: InboxFile, run_id: str | None = None) -> LoadOutcome:

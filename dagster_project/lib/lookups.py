@@ -2,10 +2,11 @@
 DuckDB's own JSON reader, checked in SQL, personal identifiers replaced by
 keyed pseudonyms before anything is written.
 
-Fødselsnummer control digits and HMAC pseudonyms are computed in Python over
-the file's *distinct* identifiers only (a day has far fewer patients than
-lookups). Clear values live only in temporary tables of this connection,
-dropped when the file is done; no message or log line ever contains one.
+Fødselsnummer control digits and HMAC-SHA256 pseudonyms are SQL expressions
+(fnr.valid_fnr_sql, pseudonym.hmac_sha256_sql), so a file is read, checked and
+pseudonymised by DuckDB in parallel and no clear value ever enters Python.
+Clear values live only in temporary tables of this connection, dropped when
+the file is done; no message or log line ever contains one.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pandas as pd
 from dagster_project.lib.csv_io import FileRejected
 from dagster_project.lib.fnr import valid_fnr_sql
 from dagster_project.lib.inbox import InboxFile
-from dagster_project.lib.pseudonym import pseudonym_key, pseudonymise
+from dagster_project.lib.pseudonym import hmac_pads, hmac_sha256_sql, pseudonym_key
 from dagster_project.lib.rules import VIRKSOMHETSTYPER, Violation
 
 FIELDS = (
@@ -35,20 +36,30 @@ FIELDS = (
     "handling",
 )
 
+# Stored typed (ingestion has checked every value): a timestamp, a UUID and 32-byte
+# pseudonyms take about half the space of their text and make the history cheap to scan.
 RAW_DDL = """
 create table if not exists raw.kj_lookups (
     load_id varchar not null,
-    file_period varchar not null,
-    tidspunkt varchar not null,
-    oppslag_id varchar not null,
-    hpr_pseudonym varchar not null,
-    patient_pseudonym varchar not null,
+    file_period date not null,
+    tidspunkt timestamp with time zone not null,
+    oppslag_id uuid not null,
+    hpr_pseudonym blob not null,
+    patient_pseudonym blob not null,
     virksomhet_orgnr varchar not null,
     kommunenummer varchar not null,
     virksomhetstype varchar not null,
     handling varchar not null
 )
 """
+# Warehouses created before the typed layout: converted in place, once.
+_TYPED_COLUMNS = {
+    "file_period": ("DATE", "cast(file_period as date)"),
+    "tidspunkt": ("TIMESTAMP WITH TIME ZONE", "cast(tidspunkt as timestamp with time zone)"),
+    "oppslag_id": ("UUID", "cast(oppslag_id as uuid)"),
+    "hpr_pseudonym": ("BLOB", "unhex(hpr_pseudonym)"),
+    "patient_pseudonym": ("BLOB", "unhex(patient_pseudonym)"),
+}
 STORED_COLUMNS = (
     "tidspunkt",
     "oppslag_id",
@@ -59,16 +70,15 @@ STORED_COLUMNS = (
     "virksomhetstype",
     "handling",
 )
-_TEMP_TABLES = ("incoming_lookups", "checked_lookups", "lookup_fnr_map", "lookup_hpr_map", "lookup_known_codes")
+_TEMP_TABLES = ("incoming_lookups", "checked_lookups", "lookup_known_codes", "lookup_fnr_map", "lookup_hpr_map")
 
 # First rule broken wins; messages never quote a personal value.
 _ISO_WITH_OFFSET = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)"
 _RULES_SQL = f"""
 case
     when {" or ".join(f"l.{f} is null" for f in FIELDS)} then 'missing_field'
-    when not regexp_full_match(l.tidspunkt, '{_ISO_WITH_OFFSET}')
-        or try_cast(l.tidspunkt as timestamptz) is null then 'invalid_timestamp'
-    when cast(timezone('Europe/Oslo', try_cast(l.tidspunkt as timestamptz)) as date) <> cast($file_date as date)
+    when not regexp_full_match(l.tidspunkt, '{_ISO_WITH_OFFSET}') or l.looked_up_at is null then 'invalid_timestamp'
+    when cast(timezone('Europe/Oslo', l.looked_up_at) as date) <> cast($file_date as date)
         then 'timestamp_outside_file_date'
     when not regexp_full_match(l.oppslag_id, '[0-9a-fA-F]{{8}}-([0-9a-fA-F]{{4}}-){{3}}[0-9a-fA-F]{{12}}')
         then 'invalid_uuid'
@@ -98,6 +108,15 @@ MESSAGES = {
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(RAW_DDL)
+    types = dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns"
+            " where table_schema = 'raw' and table_name = 'kj_lookups'"
+        ).fetchall()
+    )
+    for column, (wanted, conversion) in _TYPED_COLUMNS.items():
+        if types.get(column) != wanted:
+            con.execute(f"alter table raw.kj_lookups alter column {column} set data type {wanted} using {conversion}")
 
 
 def _read(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -127,32 +146,46 @@ def _temp_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) 
     con.unregister(f"{name}_frame")
 
 
-def _identifier_maps(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
-    """Pseudonym and validity per distinct fødselsnummer and HPR number of the file.
+def _pseudonym_maps(con: duckdb.DuckDBPyConnection) -> None:
+    """Pseudonym (and, for fødselsnumre, validity) of each distinct identifier of the file.
 
-    The mod-11 check runs in DuckDB (vectorised); only the HMAC, which DuckDB
-    lacks, runs in Python, once per distinct identifier.
+    Computed once per distinct value (a day has far fewer personnel, and fewer
+    patients, than lookups), inside DuckDB: the HMAC pads are query parameters.
     """
-    fnr_rows = con.execute(
+    pads = hmac_pads(pseudonym_key())
+    con.execute(
         f"""
-        select pasient_fnr, {valid_fnr_sql("pasient_fnr")}
-        from (select distinct pasient_fnr from incoming_lookups where pasient_fnr is not null)
-        """
-    ).fetchall()
-    hprs = [
-        r[0]
-        for r in con.execute("select distinct hpr_nummer from incoming_lookups where hpr_nummer is not null").fetchall()
-    ]
-    fnr_map = pd.DataFrame(
-        {
-            "value": [r[0] for r in fnr_rows],
-            "pseudonym": [pseudonymise(r[0], key) for r in fnr_rows],
-            "is_valid": [bool(r[1]) for r in fnr_rows],
-        }
+        create or replace temp table lookup_fnr_map as
+        select value, unhex({hmac_sha256_sql("value")}) as pseudonym, {valid_fnr_sql("value")} as is_valid
+        from (select distinct pasient_fnr as value from incoming_lookups where pasient_fnr is not null)
+        """,
+        pads,
     )
-    hpr_map = pd.DataFrame({"value": hprs, "pseudonym": [pseudonymise(v, key) for v in hprs]})
-    _temp_table(con, "lookup_fnr_map", fnr_map)
-    _temp_table(con, "lookup_hpr_map", hpr_map)
+    con.execute(
+        f"""
+        create or replace temp table lookup_hpr_map as
+        select value, unhex({hmac_sha256_sql("value")}) as pseudonym
+        from (select distinct hpr_nummer as value from incoming_lookups where hpr_nummer is not null)
+        """,
+        pads,
+    )
+
+
+def _quarantined_rows(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[int | None, dict, Violation]]:
+    """The rows that broke a rule, with their line in the file (values as read, identifiers pseudonymised)."""
+    # As text: the values as read, the pseudonyms in hex (as pseudonymise() writes them).
+    shown = [f"lower(hex({c}))" if c.endswith("_pseudonym") else c for c in STORED_COLUMNS]
+    bad = con.execute(f"select {', '.join(shown)}, rule from checked_lookups where rule is not null").fetchall()
+    quarantined: list[tuple[int | None, dict, Violation]] = []
+    if not bad:
+        return quarantined
+    lines = _line_numbers(path, {(r[1], r[0]) for r in bad})
+    for row in bad:
+        values = dict(zip(STORED_COLUMNS, row[:-1], strict=True))
+        found = lines.get((values["oppslag_id"], values["tidspunkt"]), [])
+        line = found.pop(0) if found else None
+        quarantined.append((line, values, Violation(row[-1], MESSAGES[row[-1]])))
+    return quarantined
 
 
 def _line_numbers(path: Path, wanted: set[tuple[str | None, str | None]]) -> dict[tuple, list[int]]:
@@ -174,50 +207,46 @@ def parse_lookups(con: duckdb.DuckDBPyConnection, file: InboxFile):
     from dagster_project.lib.ingest import ParsedFile, known_municipality_codes
 
     _read(con, file.path)
-    rows_read = con.execute("select count(*) from incoming_lookups").fetchone()[0]
+    [(rows_read,)] = con.execute("select count(*) from incoming_lookups").fetchall()
     if rows_read == 0:
         cleanup(con)
         raise FileRejected("empty_file", "the file has no lookups")
-    counts = con.execute(f"select {', '.join(f'count({f})' for f in FIELDS)} from incoming_lookups").fetchone()
+    [counts] = con.execute(f"select {', '.join(f'count({f})' for f in FIELDS)} from incoming_lookups").fetchall()
     missing = [f for f, n in zip(FIELDS, counts, strict=True) if n == 0]
     if missing:
         cleanup(con)
         raise FileRejected("missing_columns", f"field(s) absent from every line: {', '.join(missing)}")
 
-    _identifier_maps(con, pseudonym_key())
     _temp_table(con, "lookup_known_codes", pd.DataFrame({"code": sorted(known_municipality_codes())}))
+    _pseudonym_maps(con)
     con.execute(
         f"""
         create or replace temp table checked_lookups as
         select
-            l.tidspunkt, l.oppslag_id, h.pseudonym as hpr_pseudonym, f.pseudonym as patient_pseudonym,
+            l.tidspunkt, l.looked_up_at, l.oppslag_id, h.pseudonym as hpr_pseudonym, f.pseudonym as patient_pseudonym,
             l.virksomhet_orgnr, l.kommunenummer, l.virksomhetstype, l.handling,
             {_RULES_SQL} as rule
-        from incoming_lookups as l
+        from (select *, try_cast(tidspunkt as timestamp with time zone) as looked_up_at from incoming_lookups) as l
         left join lookup_fnr_map as f on l.pasient_fnr = f.value
         left join lookup_hpr_map as h on l.hpr_nummer = h.value
         left join lookup_known_codes as k on l.kommunenummer = k.code
-        """.replace("$file_date", f"'{file.period}'")
+        """,
+        {"file_date": file.period},
     )
     # The clear identifiers are not needed past this point.
-    con.execute("drop table incoming_lookups")
-    bad = con.execute(
-        f"select {', '.join(STORED_COLUMNS)}, rule from checked_lookups where rule is not null"
-    ).fetchall()
-    quarantined: list[tuple[int | None, dict, Violation]] = []
-    if bad:
-        lines = _line_numbers(file.path, {(r[1], r[0]) for r in bad})
-        for row in bad:
-            values = dict(zip(STORED_COLUMNS, row[:-1], strict=True))
-            found = lines.get((values["oppslag_id"], values["tidspunkt"]), [])
-            line = found.pop(0) if found else None
-            quarantined.append((line, values, Violation(row[-1], MESSAGES[row[-1]])))
+    for table in ("incoming_lookups", "lookup_fnr_map", "lookup_hpr_map"):
+        con.execute(f"drop table {table}")
+    quarantined = _quarantined_rows(con, file.path)
 
     def insert(con: duckdb.DuckDBPyConnection, load_id: str) -> None:
         con.execute(
             f"""
             insert into raw.kj_lookups (load_id, file_period, {", ".join(STORED_COLUMNS)})
-            select ?, ?, {", ".join(STORED_COLUMNS)} from checked_lookups where rule is null
+            select
+                ?, cast(? as date), looked_up_at, cast(oppslag_id as uuid), hpr_pseudonym, patient_pseudonym,
+                virksomhet_orgnr, kommunenummer, virksomhetstype, handling
+            from checked_lookups
+            where rule is null
             """,
             [load_id, file.period],
         )

@@ -85,6 +85,34 @@ def dbt_test_count(paths: WarehousePaths) -> tuple[int, int]:
     return summary["tests_run"], summary["tests_failed"]
 
 
+def first_unpublished_day(paths: WarehousePaths, family: str = "kj_lookups") -> str:
+    """The earliest period of `family` whose current load the last publication does not
+    contain ('0001-01-01' with no publication, '9999-12-31' when nothing is new).
+
+    The dbt tests on the lookup history start there (EHELSE_LOOKUPS_TESTED_FROM): rows
+    that were published were tested then, so a monthly run tests its month, not the
+    history. A refused run publishes nothing, so the next run tests its days again.
+    """
+    if not (paths.published_db.exists() and paths.working_db.exists()):
+        return "0001-01-01"
+    con = duckdb.connect(str(paths.working_db), read_only=True)
+    try:
+        con.execute(f"attach '{paths.published_db}' as published (read_only)")
+        [(first,)] = con.execute(
+            """
+            select min(period) from raw.load_ledger
+            where source_family = ? and is_current
+              and load_id not in (select load_id from published.marts.publication_files)
+            """,
+            [family],
+        ).fetchall()
+    except duckdb.CatalogException:
+        return "0001-01-01"
+    finally:
+        con.close()
+    return first or "9999-12-31"
+
+
 def new_publication_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 

@@ -22,6 +22,12 @@ INBOX_ENV_VAR = "EHELSE_INBOX"
 WAREHOUSE_ENV_VAR = "EHELSE_WAREHOUSE_DIR"
 SUPPRESSION_ENV_VAR = "EHELSE_MIN_CELL_COUNT"
 ACCEPTANCES_ENV_VAR = "EHELSE_ACCEPTANCES"
+LOOKUPS_TESTED_FROM_ENV_VAR = "EHELSE_LOOKUPS_TESTED_FROM"  # set by the dbt asset, read by dbt_project.yml
+INGEST_WORKERS_ENV_VAR = "EHELSE_INGEST_WORKERS"
+MEMORY_LIMIT_ENV_VAR = "EHELSE_DUCKDB_MEMORY_LIMIT"
+# Per DuckDB process (ours and dbt's, which never work at the same time): keeps the
+# whole pipeline under 2 GB at national scale; DuckDB spills to disk beyond it.
+DEFAULT_MEMORY_LIMIT = "1GB"
 
 
 @dataclass(frozen=True)
@@ -61,3 +67,12 @@ def inbox_dir() -> Path:
 
 def warehouse_dir() -> Path:
     return Path(os.environ.get(WAREHOUSE_ENV_VAR, "data/warehouse")).resolve()
+
+
+def ingest_workers() -> int:
+    """Files ingested at once (each on its own DuckDB connection); default: the cores, at most 4."""
+    return max(1, int(os.environ.get(INGEST_WORKERS_ENV_VAR) or min(4, os.cpu_count() or 1)))
+
+
+def duckdb_memory_limit() -> str:
+    return os.environ.get(MEMORY_LIMIT_ENV_VAR) or DEFAULT_MEMORY_LIMIT

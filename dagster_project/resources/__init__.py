@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from dagster_project.lib.settings import WarehousePaths
+from dagster_project.lib.settings import WarehousePaths, duckdb_memory_limit
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -33,6 +33,7 @@ class WarehouseResource(dg.ConfigurableResource):
         self.paths.root.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(self.paths.working_db))
         try:
+            con.execute("set memory_limit = ?", [duckdb_memory_limit()])
             yield con
         finally:
             con.close()

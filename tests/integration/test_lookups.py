@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from dagster_project.lib.inbox import FAMILIES, scan_inbox
-from dagster_project.lib.ingest import ensure_raw_tables, ingest_file
-from dagster_project.lib.pseudonym import KEY_ENV_VAR
+from dagster_project.lib.ingest import ensure_raw_tables, ingest_file, ingest_files
+from dagster_project.lib.pseudonym import KEY_ENV_VAR, pseudonym_key, pseudonymise
 
 
 def lookup_files(inbox: Path):
@@ -78,7 +78,7 @@ def test_clear_identifiers_reach_no_table_no_log_and_no_byte_of_the_file(
     with caplog.at_level(logging.DEBUG):
         con = duckdb.connect(str(db))
         ensure_raw_tables(con, FAMILIES)
-        outcomes = [ingest_file(con, f) for f in files]
+        outcomes = ingest_files(con, files, workers=2)  # the parallel path, as the asset runs it
         con.close()
     assert sum(o.rows_loaded for o in outcomes) > 0 and sum(o.rows_quarantined for o in outcomes) == 1
 
@@ -103,3 +103,28 @@ def test_clear_identifiers_reach_no_table_no_log_and_no_byte_of_the_file(
     assert not [v for v in clear if v.encode() in content]
     logged = caplog.text
     assert not [v for v in clear if v in logged]
+
+
+def test_files_ingested_in_parallel_load_what_one_at_a_time_loads(demo_inbox: Path, tmp_path: Path) -> None:
+    files = lookup_files(demo_inbox)[:12]
+    loaded = []
+    for workers in (1, 2):
+        con = duckdb.connect(str(tmp_path / f"workers{workers}.duckdb"))
+        ensure_raw_tables(con, FAMILIES)
+        outcomes = ingest_files(con, files, workers=workers)
+        assert [o.file_name for o in outcomes] == [f.name for f in files]
+        loaded.append(
+            con.execute(
+                "select file_period, tidspunkt, oppslag_id, hpr_pseudonym, patient_pseudonym, virksomhet_orgnr,"
+                " kommunenummer, virksomhetstype, handling from raw.kj_lookups order by oppslag_id"
+            ).fetchall()
+        )
+        con.close()
+    assert loaded[0] == loaded[1]
+    assert len(loaded[0]) == sum(len(records_of(f.path)) for f in files)
+
+    # The pseudonyms DuckDB computed are the HMAC-SHA256 of the clear values (as Python computes it).
+    record = records_of(files[0].path)[0]
+    [row] = [r for r in loaded[0] if str(r[2]) == record["oppslag_id"]]
+    assert row[3].hex() == pseudonymise(record["hpr_nummer"], pseudonym_key())
+    assert row[4].hex() == pseudonymise(record["pasient_fnr"], pseudonym_key())

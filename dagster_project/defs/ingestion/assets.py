@@ -8,7 +8,8 @@ backfill of any range is one run that loads every pending file of the range
 import dagster as dg
 
 from dagster_project.lib.inbox import FAMILIES, FAMILY_BY_NAME, FileFamily, scan_inbox
-from dagster_project.lib.ingest import LoadOutcome, ensure_raw_tables, ingest_file, record_unmatched
+from dagster_project.lib.ingest import LoadOutcome, ensure_raw_tables, ingest_files, record_unmatched
+from dagster_project.lib.settings import ingest_workers
 from dagster_project.resources import WarehouseResource
 
 MONTHLY = dg.MonthlyPartitionsDefinition(start_date="2019-01", fmt="%Y-%m", end_offset=1)
@@ -46,10 +47,12 @@ def load_family(
     outcomes: list[LoadOutcome] = []
     with warehouse.connect() as con:
         ensure_raw_tables(con, FAMILIES)
-        for i, file in enumerate(files, start=1):
-            outcomes.append(ingest_file(con, file, context.run_id))
-            if i % 100 == 0:
-                context.log.info(f"{families[0].name}: {i}/{len(files)} files handled")
+
+        def progress(done: int) -> None:
+            if done % 100 == 0:
+                context.log.info(f"{families[0].name}: {done}/{len(files)} files handled")
+
+        outcomes += ingest_files(con, files, context.run_id, ingest_workers(), progress)
         # Files whose names match no pattern are reported by the usage asset, once per content.
         if families[0].name == "helsenorge_usage":
             for path in scan.unmatched:

@@ -14,8 +14,13 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from dagster_project.defs.ingestion.assets import WRITER_POOL
-from dagster_project.lib.publish import write_build_summary
-from dagster_project.lib.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, WAREHOUSE_ENV_VAR
+from dagster_project.lib.publish import first_unpublished_day, write_build_summary
+from dagster_project.lib.settings import (
+    DBT_EXECUTABLE,
+    DBT_PROJECT_DIR,
+    LOOKUPS_TESTED_FROM_ENV_VAR,
+    WAREHOUSE_ENV_VAR,
+)
 from dagster_project.resources import WarehouseResource
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -96,6 +101,9 @@ def ehelse_dbt_models(
     # the dbt subprocess inherits ours, so make it the resource's absolute path.
     os.environ[WAREHOUSE_ENV_VAR] = str(warehouse.paths.root)
     warehouse.paths.root.mkdir(parents=True, exist_ok=True)
+    # The tests on the 73-million-row lookup history look at what is new since the last
+    # publication (dbt_project.yml, var lookups_tested_from).
+    os.environ[LOOKUPS_TESTED_FROM_ENV_VAR] = first_unpublished_day(warehouse.paths)
     invocation = dbt.cli(["build"], context=context)
     # dagster-dbt's fetch_row_counts() keeps dbt-duckdb's connection open in this
     # process, which then refuses our own connections to the file; count here instead.
