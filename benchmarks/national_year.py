@@ -162,7 +162,7 @@ def lower_bound(inbox: Path) -> dict:
         con.execute(sql).fetchall()
         timings[name] = round(time.perf_counter() - start, 2)
 
-    csv = "delim = ';', header = true, all_varchar = true, encoding = 'latin-1'"
+    csv = "delim = ';', header = true, all_varchar = true"
     timed(
         "helsenorge_bruk",
         f"select maaned, tjeneste, sum(cast(antall_besok as bigint)), sum(cast(antall_unike_brukere as bigint))"
@@ -333,11 +333,18 @@ def main() -> None:
     print(f"full first load (ehelse run, 12 months): {full['seconds']} s = {ratio:.2f}x the lower bound (target <= 3x)")
     print(f"peak memory, whole process tree: {full['peak_rss_mb']} MB (target <= 2048 MB)")
 
+    # The first no-op hashes the inbox once (the load itself needed no cache); later ones
+    # find every file's hash by size and mtime.
+    first_noop = ehelse_run(year_inbox, year_warehouse)
     noop = ehelse_run(year_inbox, year_warehouse)
     figures["noop"] = {k: noop[k] for k in ("seconds", "peak_rss_mb")} | {
-        "breakdown": noop_breakdown(year_inbox, year_warehouse)
+        "first_after_load_seconds": first_noop["seconds"],
+        "breakdown": noop_breakdown(year_inbox, year_warehouse),
     }
-    print(f"no-op run: {noop['seconds']} s, peak {noop['peak_rss_mb']} MB (target <= 15 s)")
+    print(
+        f"no-op run: {noop['seconds']} s, peak {noop['peak_rss_mb']} MB (target <= 15 s);"
+        f" the first after the load, hashing the inbox: {first_noop['seconds']} s"
+    )
     for step, seconds in figures["noop"]["breakdown"].items():
         print(f"    {seconds:7.3f} s  {step}")
 

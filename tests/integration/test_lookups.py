@@ -11,7 +11,7 @@ import pytest
 
 from dagster_project.lib.inbox import FAMILIES, scan_inbox
 from dagster_project.lib.ingest import ensure_raw_tables, ingest_file, ingest_files
-from dagster_project.lib.pseudonym import KEY_ENV_VAR, pseudonym_key, pseudonymise
+from dagster_project.lib.pseudonym import KEY_ENV_VAR, pseudonym_key, pseudonym_uuid
 
 
 def lookup_files(inbox: Path):
@@ -126,5 +126,5 @@ def test_files_ingested_in_parallel_load_what_one_at_a_time_loads(demo_inbox: Pa
     # The pseudonyms DuckDB computed are the HMAC-SHA256 of the clear values (as Python computes it).
     record = records_of(files[0].path)[0]
     [row] = [r for r in loaded[0] if str(r[2]) == record["oppslag_id"]]
-    assert row[3].hex() == pseudonymise(record["hpr_nummer"], pseudonym_key())
-    assert row[4].hex() == pseudonymise(record["pasient_fnr"], pseudonym_key())
+    assert row[3] == pseudonym_uuid(record["hpr_nummer"], pseudonym_key())
+    assert row[4] == pseudonym_uuid(record["pasient_fnr"], pseudonym_key())
