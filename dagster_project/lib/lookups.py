@@ -95,7 +95,9 @@ case
 end
 """
 # Only evaluated when the file has a repeated oppslag_id (a window over the whole file).
-_DUPLICATE_RULE = "when row_number() over (partition by l.oppslag_id order by l.tidspunkt) > 1 then 'duplicate_oppslag_id'"
+_DUPLICATE_RULE = (
+    "when row_number() over (partition by l.oppslag_id order by l.tidspunkt) > 1 then 'duplicate_oppslag_id'"
+)
 MESSAGES = {
     "missing_field": "a required field is missing or null",
     "invalid_timestamp": "tidspunkt is not an ISO 8601 timestamp with offset",

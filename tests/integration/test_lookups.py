@@ -11,7 +11,7 @@ import pytest
 
 from dagster_project.lib.inbox import FAMILIES, scan_inbox
 from dagster_project.lib.ingest import ensure_raw_tables, ingest_file, ingest_files
-from dagster_project.lib.pseudonym import KEY_ENV_VAR, pseudonym_key, pseudonym_uuid
+from dagster_project.lib.pseudonym import KEY_ENV_VAR, pseudonym_key, pseudonym_uuid, pseudonymise
 
 
 def lookup_files(inbox: Path):
@@ -128,3 +128,24 @@ def test_files_ingested_in_parallel_load_what_one_at_a_time_loads(demo_inbox: Pa
     [row] = [r for r in loaded[0] if str(r[2]) == record["oppslag_id"]]
     assert row[3] == pseudonym_uuid(record["hpr_nummer"], pseudonym_key())
     assert row[4] == pseudonym_uuid(record["pasient_fnr"], pseudonym_key())
+
+
+def test_a_warehouse_with_text_lookup_columns_is_converted_in_place() -> None:
+    from dagster_project.lib.lookups import ensure_raw_table
+
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    columns = "load_id, file_period, tidspunkt, oppslag_id, hpr_pseudonym, patient_pseudonym, virksomhet_orgnr"
+    columns += ", kommunenummer, virksomhetstype, handling"
+    con.execute(f"create table raw.kj_lookups ({', '.join(c + ' varchar not null' for c in columns.split(', '))})")
+    key = b"an-old-key"
+    old_row = ["l1", "2024-01-02", "2024-01-02T10:00:00+01:00", "3f2504e0-4f89-11d3-9a0c-0305e82c3301"]
+    old_row += [pseudonymise("1234567", key), pseudonymise("01010112345", key), "999999999", "0301", "sykehus", "les"]
+    con.execute("insert into raw.kj_lookups values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", old_row)
+
+    ensure_raw_table(con)
+    ensure_raw_table(con)  # a second time changes nothing
+
+    [row] = con.execute("select file_period, tidspunkt, oppslag_id, patient_pseudonym from raw.kj_lookups").fetchall()
+    assert str(row[0]) == "2024-01-02" and row[1].timestamp() == 1704186000
+    assert str(row[2]) == old_row[3] and row[3] == pseudonym_uuid("01010112345", key)
