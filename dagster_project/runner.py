@@ -23,7 +23,7 @@ import duckdb
 
 from dagster_project.lib.inbox import InboxFile, scan_inbox
 from dagster_project.lib.ingest import LOADABLE_FAMILIES
-from dagster_project.lib.ledger import sha256_of
+from dagster_project.lib.ledger import sha256_cached_by_stat
 from dagster_project.lib.publish_pg import PG_URL_ENV_VAR
 from dagster_project.lib.settings import (
     ACCEPTANCES_ENV_VAR,
@@ -87,16 +87,10 @@ def inbox_sha256(paths: WarehousePaths, files: list[Path]) -> dict[Path, str]:
     run (the inbox sensor's rule), so a no-op run over a year of lookup logs reads no file."""
     cache_file = paths.root / "inbox_sha256.json"
     cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
-    seen: dict[str, list] = {}
-    hashes: dict[Path, str] = {}
-    for path in files:
-        stat = path.stat()
-        known = cache.get(str(path))
-        sha = known[2] if known and known[:2] == [stat.st_size, stat.st_mtime_ns] else sha256_of(path)
-        seen[str(path)] = [stat.st_size, stat.st_mtime_ns, sha]
-        hashes[path] = sha
+    hashes = {path: sha256_cached_by_stat(path, cache)[0] for path in files}
     if paths.root.exists():
-        cache_file.write_text(json.dumps(seen))
+        # Only the files still in the inbox.
+        cache_file.write_text(json.dumps({str(path): cache[str(path)] for path in files}))
     return hashes
 
 

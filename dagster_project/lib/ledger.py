@@ -65,6 +65,21 @@ def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def sha256_cached_by_stat(path: Path, cache: dict[str, list]) -> tuple[str, bool]:
+    """sha256 of path, from cache when its size and mtime are as recorded there, else hashed.
+
+    cache maps str(path) to [size, mtime_ns, sha256] and is updated; the bool says whether
+    the file was read. The inbox sensor and the runner's no-op check share this rule.
+    """
+    stat = path.stat()
+    known = cache.get(str(path))
+    if known and known[:2] == [stat.st_size, stat.st_mtime_ns]:
+        return known[2], False
+    sha = sha256_of(path)
+    cache[str(path)] = [stat.st_size, stat.st_mtime_ns, sha]
+    return sha, True
+
+
 @dataclass(frozen=True)
 class KnownFile:
     """What the ledger already knows about a file and its period.

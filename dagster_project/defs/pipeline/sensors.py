@@ -16,7 +16,7 @@ from dagster_project.defs.pipeline.jobs import (
     transform_and_publish,
 )
 from dagster_project.lib.inbox import scan_inbox
-from dagster_project.lib.ledger import sha256_of
+from dagster_project.lib.ledger import sha256_cached_by_stat
 from dagster_project.resources import WarehouseResource
 
 
@@ -30,12 +30,9 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
     requests: list[dg.RunRequest] = []
     changed_unpartitioned: list[str] = []
     for file in scan_inbox(warehouse.inbox_path).files:
-        stat = file.path.stat()
-        key = str(file.path)
-        if key in seen and seen[key][:2] == [stat.st_size, stat.st_mtime_ns]:
+        sha, changed = sha256_cached_by_stat(file.path, seen)
+        if not changed:
             continue
-        sha = sha256_of(file.path)
-        seen[key] = [stat.st_size, stat.st_mtime_ns, sha]
         job = JOB_FOR_FAMILY.get(file.family.name)
         if job is not None:
             requests.append(dg.RunRequest(job_name=job.name, partition_key=file.period, run_key=f"{file.name}:{sha}"))
