@@ -45,10 +45,6 @@ sys.path.insert(0, str(ROOT))
 EHELSE = str(Path(sys.executable).parent / "ehelse")
 FIRST_MONTH = "2025-01"
 MONTHS = [f"2025-{m:02d}" for m in range(1, 13)] + ["2026-01"]
-LOOKUP_FIELDS = (
-    "{'tidspunkt': 'VARCHAR', 'oppslag_id': 'VARCHAR', 'hpr_nummer': 'VARCHAR', 'pasient_fnr': 'VARCHAR', "
-    "'virksomhet_orgnr': 'VARCHAR', 'kommunenummer': 'VARCHAR', 'virksomhetstype': 'VARCHAR', 'handling': 'VARCHAR'}"
-)
 BI_QUERIES = {
     "measure_status": "select * from marts.measure_status order by measure_id",
     "goal_summary": "select * from marts.goal_summary order by goal_id",
@@ -154,6 +150,8 @@ def lower_bound(inbox: Path) -> dict:
     import duckdb
     import pandas as pd
 
+    from dagster_project.lib.lookups import READ_JSON_OPTIONS
+
     timings: dict[str, float] = {}
     con = duckdb.connect()
 
@@ -178,8 +176,7 @@ def lower_bound(inbox: Path) -> dict:
         f"""
         select substring(tidspunkt, 1, 7) as month, handling, virksomhetstype,
             count(*) as lookups, count(distinct pasient_fnr) as patients
-        from read_json('{inbox}/kjernejournal/kj_oppslag_*.jsonl.gz',
-            format = 'newline_delimited', compression = 'gzip', columns = {LOOKUP_FIELDS})
+        from read_json('{inbox}/kjernejournal/kj_oppslag_*.jsonl.gz', {READ_JSON_OPTIONS})
         group by grouping sets ((month), (month, handling, virksomhetstype))
         """,
     )
