@@ -5,9 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from dagster_project.lib.demo_data import DemoConfig, generate
+from dagster_project.lib.inbox import FAMILIES
+from dagster_project.lib.ingest import ensure_raw_tables
 from dagster_project.lib.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR
 
 # 2021-01 .. 2022-12 covers the 1.1.x baseline window and gives 13 months
@@ -28,6 +31,15 @@ def demo_inbox(demo_inbox_template: Path, tmp_path: Path) -> Path:
     inbox = tmp_path / "inbox"
     shutil.copytree(demo_inbox_template, inbox)
     return inbox
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    """A fresh working database with the raw tables, for ingestion tests that call lib/ directly."""
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    ensure_raw_tables(connection, FAMILIES)
+    yield connection
+    connection.close()
 
 
 @pytest.fixture

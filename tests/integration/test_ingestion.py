@@ -2,21 +2,12 @@
 
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from dagster_project.lib.inbox import FAMILIES, scan_inbox
-from dagster_project.lib.ingest import ensure_raw_tables, ingest_file
+from dagster_project.lib.inbox import scan_inbox
+from dagster_project.lib.ingest import ingest_file
 
 HEADER = "maaned;kommunenummer;tjeneste;antall_besok;antall_unike_brukere\r\n"
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    ensure_raw_tables(connection, FAMILIES)
-    yield connection
-    connection.close()
 
 
 def usage_file(inbox: Path, month: str, rows: list[str], encoding: str = "utf-8", bom: bool = False) -> Path:

@@ -26,14 +26,6 @@ def write_records(path: Path, records: list[dict]) -> None:
     path.write_bytes(gzip.compress(("\n".join(json.dumps(r) for r in records) + "\n").encode()))
 
 
-@pytest.fixture
-def con(tmp_path: Path):
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    ensure_raw_tables(connection, FAMILIES)
-    yield connection
-    connection.close()
-
-
 def test_row_rules_quarantine_with_line_and_rule_and_withhold_the_identifier(con, demo_inbox: Path) -> None:
     file = lookup_files(demo_inbox)[0]
     records = records_of(file.path)

@@ -2,20 +2,10 @@
 
 from pathlib import Path
 
-import duckdb
 import pandas as pd
-import pytest
 
-from dagster_project.lib.inbox import FAMILIES, scan_inbox
-from dagster_project.lib.ingest import ensure_raw_tables, ingest_file
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    ensure_raw_tables(connection, FAMILIES)
-    yield connection
-    connection.close()
+from dagster_project.lib.inbox import scan_inbox
+from dagster_project.lib.ingest import ingest_file
 
 
 def survey_file(inbox: Path, name: str):
