@@ -7,9 +7,9 @@
     from (
         select
             snapshot_date,
-            substring(cast(snapshot_date as varchar), 1, 7) as period,
+            {{ month_period('snapshot_date') }} as period,
             row_number() over (
-                partition by substring(cast(snapshot_date as varchar), 1, 7) order by snapshot_date desc
+                partition by {{ month_period('snapshot_date') }} order by snapshot_date desc
             ) as recency_rank
         from (select distinct snapshot_date from {{ relation }}) as snapshot_dates
     ) as ranked

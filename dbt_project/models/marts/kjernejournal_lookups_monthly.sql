@@ -12,7 +12,7 @@ patients as (
 
 with_period as (
     select
-        substring(cast(lookup_date as varchar), 1, 7) as period,
+        {{ month_period('lookup_date') }} as period,
         organisation_type,
         action,
         n_lookups

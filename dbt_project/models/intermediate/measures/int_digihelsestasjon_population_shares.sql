@@ -58,7 +58,7 @@ covered as (
 final as (
     select
         '1.2' as measure_id,
-        substring(cast(snapshot_date as varchar), 1, 7) as period,
+        {{ month_period('snapshot_date') }} as period,
         'national' as geography_level,
         '0' as geography_code,
         100.0 * population_covered / population_total as value,

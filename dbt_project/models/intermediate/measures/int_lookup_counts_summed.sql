@@ -11,11 +11,11 @@ daily as (
 
 monthly_by_source_code as (
     select
-        substring(cast(lookup_date as varchar), 1, 7) as period,
+        {{ month_period('lookup_date') }} as period,
         source_municipality_code,
         sum(n_lookups) as n_lookups
     from daily
-    group by substring(cast(lookup_date as varchar), 1, 7), source_municipality_code
+    group by {{ month_period('lookup_date') }}, source_municipality_code
 ),
 
 monthly as (
