@@ -102,7 +102,7 @@ def ehelse_dbt_models(
     os.environ[WAREHOUSE_ENV_VAR] = str(warehouse.paths.root)
     warehouse.paths.root.mkdir(parents=True, exist_ok=True)
     # The tests on the 73-million-row lookup history look at what is new since the last
-    # publication (dbt_project.yml, var lookups_tested_from).
+    # publication (the `where` of those tests in staging/kjernejournal/_kjernejournal__models.yml).
     os.environ[LOOKUPS_TESTED_FROM_ENV_VAR] = first_unpublished_day(warehouse.paths)
     invocation = dbt.cli(["build"], context=context)
     # dagster-dbt's fetch_row_counts() keeps dbt-duckdb's connection open in this
