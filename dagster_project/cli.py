@@ -71,8 +71,10 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_quality(args: argparse.Namespace) -> int:
     _, paths = _configure_paths(args)
+    from dagster_project.lib import quality
     from dagster_project.lib.steward import format_quality
 
+    quality.build_data_docs(paths.root)  # cheap, and current even after a run launched from the Dagster UI
     print(format_quality(paths.working_db))
     return 0
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import json
 import logging
 import shutil
@@ -190,7 +191,9 @@ def known_check_names(suites: list[Suite]) -> set[str]:
 # --------------------------------------------------------------------------- validation
 
 
+@functools.cache
 def _gx_context(project_root: Path):
+    """One file context per GX project and process (creating it costs more than validating a mart)."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -208,7 +211,9 @@ def validate_suite(
     gx_root: Path,
     today: date | None = None,
 ) -> SuiteOutcome:
-    """Validate one batch with GX (a checkpoint that also updates the Data Docs)."""
+    """Validate one batch with GX; the result is stored for the Data Docs, which
+    build_data_docs renders once per run (a checkpoint action re-rendered the
+    whole site after every suite: 17 times a run, growing with the history)."""
     import great_expectations as gx
     from great_expectations.expectations.registry import get_expectation_impl
 
@@ -228,14 +233,14 @@ def validate_suite(
         gx.Checkpoint(
             name=suite.name,
             validation_definitions=[definition],
-            actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+            actions=[],
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["row_key"]},
         )
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = checkpoint.run(batch_parameters={"dataframe": frame})
-    outcome = SuiteOutcome(suite.name, data_docs=_docs_index(gx_root))
+    outcome = SuiteOutcome(suite.name, data_docs=str(data_docs_index(gx_root)))
     for validation in result.run_results.values():
         for res in validation.results:
             outcome.outcomes.append(_expectation_outcome(suite, res, acceptances, today))
@@ -301,9 +306,8 @@ def _plain(value: object) -> object:
     return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
 
 
-def _docs_index(gx_root: Path) -> str | None:
-    index = gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-    return str(index) if index.exists() else None
+def data_docs_index(gx_root: Path) -> Path:
+    return gx_root / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
 def batch_frame(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
@@ -348,5 +352,26 @@ def record_outcome(con: duckdb.DuckDBPyConnection, outcome: SuiteOutcome, run_id
     )
 
 
-def reset_data_docs(gx_root: Path) -> None:
+def build_data_docs(gx_root: Path) -> Path | None:
+    """Render the Data Docs from the newest stored validation of each suite.
+
+    Older validations are removed first: their results stay in audit.check_results,
+    and a site that kept them all would take longer to render every run.
+    """
+    results = gx_root / "gx" / "uncommitted" / "validations"
+    if not results.exists():
+        return None
+    index = data_docs_index(gx_root)
+    newest_result = max((f.stat().st_mtime for f in results.rglob("*.json")), default=0.0)
+    if index.exists() and index.stat().st_mtime >= newest_result:
+        return index  # already rendered since the last validation (ehelse quality after ehelse run)
+    for suite_dir in (d for d in results.iterdir() if d.is_dir()):
+        # <suite>/<run name>/<timestamp>/<batch>.json; GX's timestamps sort as text.
+        runs = sorted(suite_dir.glob("*/*/"), key=lambda d: d.name)
+        for old in runs[:-1]:
+            shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(gx_root / "gx" / "uncommitted" / "data_docs", ignore_errors=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _gx_context(gx_root).build_data_docs()
+    return index if index.exists() else None

@@ -63,6 +63,13 @@ def test_a_90_percent_volume_collapse_blocks_publication_and_keeps_the_file(publ
     assert sha256(published) == before
     report = format_quality(WarehousePaths(warehouse).working_db)
     assert "Quality gate REFUSED" in report and "'row_key': '2022-06'" in report
+    # The Data Docs are rendered once, after the refused run, from each suite's newest validation.
+    index = Path(report.split("Data Docs: ")[1].split()[0])
+    validations = warehouse / "gx" / "uncommitted" / "validations"
+    assert index.exists() and index.stat().st_mtime >= max(f.stat().st_mtime for f in validations.rglob("*.json"))
+    assert all(len(list(suite.glob("*/*/"))) == 1 for suite in validations.iterdir() if suite.is_dir())
+    [usage_page] = (index.parent / "validations" / "raw__helsenorge_usage").rglob("*.html")
+    assert "Failed" in usage_page.read_text()
 
 
 def test_an_accepted_failure_publishes_with_the_acceptance_on_record(
