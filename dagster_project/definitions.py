@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from dagster_project.defs.ingestion.assets import INGESTION_ASSETS
 from dagster_project.defs.ingestion.checks import INGESTION_CHECKS
@@ -23,6 +22,7 @@ from dagster_project.lib.settings import (
     warehouse_dir,
 )
 from dagster_project.resources import WarehouseResource
+from dagster_project.resources.dbt import EhelseDbtCliResource
 from dagster_project.resources.great_expectations import GreatExpectationsResource
 
 # EnvVar needs the variables set: default them to absolute paths so that
@@ -38,7 +38,7 @@ defs = dg.Definitions(
     sensors=[inbox_sensor, publish_after_ingestion],
     resources={
         "warehouse": WarehouseResource(inbox=dg.EnvVar(INBOX_ENV_VAR), warehouse_dir=dg.EnvVar(WAREHOUSE_ENV_VAR)),
-        "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE),
+        "dbt": EhelseDbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE),
         "great_expectations": GreatExpectationsResource(),
     },
 )

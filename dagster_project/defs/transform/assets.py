@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
 from dagster_project.defs.ingestion.assets import WRITER_POOL
 from dagster_project.lib.publish import first_unpublished_day, write_build_summary
@@ -22,6 +22,7 @@ from dagster_project.lib.settings import (
     WAREHOUSE_ENV_VAR,
 )
 from dagster_project.resources import WarehouseResource
+from dagster_project.resources.dbt import EhelseDbtCliResource
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 _DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
@@ -43,7 +44,7 @@ def manifest_is_stale(project: DbtProject) -> bool:
 
 def ensure_manifest(project: DbtProject = DBT_PROJECT) -> None:
     if manifest_is_stale(project):
-        dbt = DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
+        dbt = EhelseDbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
         dbt.cli(["parse", "--quiet"], target_path=project.target_path).wait()
 
 
@@ -95,7 +96,7 @@ class EhelseDbtTranslator(DagsterDbtTranslator):
     pool=WRITER_POOL,
 )
 def ehelse_dbt_models(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, dbt: EhelseDbtCliResource, warehouse: WarehouseResource
 ) -> Iterator[Any]:
     # profiles.yml reads the working database's directory from the environment;
     # the dbt subprocess inherits ours, so make it the resource's absolute path.
