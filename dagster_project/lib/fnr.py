@@ -39,21 +39,34 @@ def is_valid_fnr(value: str | None) -> bool:
     return control_digits(value[:9]) == value[9:]
 
 
-def _weighted_sum_sql(column: str, weights: tuple[int, ...]) -> str:
-    return " + ".join(f"{w} * try_cast(substr({column}, {i + 1}, 1) as integer)" for i, w in enumerate(weights))
+def _digit_sql(number: str, position: int) -> str:
+    """Digit `position` (0 = leftmost) of an 11-digit number held as an integer."""
+    return f"(({number} // {10 ** (10 - position)}) % 10)"
 
 
-def _control_digit_sql(column: str, weights: tuple[int, ...]) -> str:
+def _control_digit_sql(number: str, weights: tuple[int, ...]) -> str:
     """SQL for the control digit: 11 - sum % 11, where 11 means 0 and 10 means no valid number."""
-    return f"(11 - ({_weighted_sum_sql(column, weights)}) % 11) % 11"
+    weighted_sum = " + ".join(f"{w} * {_digit_sql(number, i)}" for i, w in enumerate(weights))
+    return f"(11 - ({weighted_sum}) % 11) % 11"
 
 
-def valid_fnr_sql(column: str) -> str:
-    """A DuckDB boolean expression equal to is_valid_fnr(column), vectorised over a whole column."""
-    k1 = _control_digit_sql(column, _K1_WEIGHTS)
-    k2 = _control_digit_sql(column, _K2_WEIGHTS)
+def fnr_number_sql(column: str) -> str:
+    """The fødselsnummer as a BIGINT, for valid_fnr_sql's `number` (NULL when not a number)."""
+    return f"try_cast({column} as bigint)"
+
+
+def valid_fnr_sql(column: str, number: str | None = None) -> str:
+    """A DuckDB boolean expression equal to is_valid_fnr(column), vectorised over a whole column.
+
+    The digits come from the number as a BIGINT by integer division, not from 19
+    one-character substrings cast one by one: half the cost per value (the check
+    runs on every distinct patient of 200 000 lookups a day). Pass `number`, a
+    column holding fnr_number_sql(column) computed once in a subquery: DuckDB
+    would evaluate the cast again at each of its 20 uses.
+    """
+    number = number or fnr_number_sql(column)
     return (
         f"coalesce(regexp_full_match({column}, '[0-9]{{11}}')"
-        f" and {k1} = try_cast(substr({column}, 10, 1) as integer)"
-        f" and {k2} = try_cast(substr({column}, 11, 1) as integer), false)"
+        f" and {_control_digit_sql(number, _K1_WEIGHTS)} = {_digit_sql(number, 9)}"
+        f" and {_control_digit_sql(number, _K2_WEIGHTS)} = {_digit_sql(number, 10)}, false)"
     )

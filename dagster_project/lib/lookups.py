@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.lib.csv_io import FileRejected
-from dagster_project.lib.fnr import valid_fnr_sql
+from dagster_project.lib.fnr import fnr_number_sql, valid_fnr_sql
 from dagster_project.lib.inbox import InboxFile
 from dagster_project.lib.pseudonym import hmac_pads, pseudonym_key, pseudonym_sql
 from dagster_project.lib.rules import VIRKSOMHETSTYPER, Violation
@@ -161,8 +161,11 @@ def _pseudonym_maps(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""
         create or replace temp table lookup_fnr_map as
-        select value, {pseudonym_sql("value")} as pseudonym, {valid_fnr_sql("value")} as is_valid
-        from (select distinct pasient_fnr as value from incoming_lookups where pasient_fnr is not null)
+        select value, {pseudonym_sql("value")} as pseudonym, {valid_fnr_sql("value", "number")} as is_valid
+        from (
+            select value, {fnr_number_sql("value")} as number
+            from (select distinct pasient_fnr as value from incoming_lookups where pasient_fnr is not null)
+        )
         """,
         pads,
     )

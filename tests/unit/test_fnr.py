@@ -46,17 +46,24 @@ def test_malformed_values_are_invalid(value: str | None) -> None:
 def test_the_sql_check_agrees_with_the_python_check_on_valid_invalid_and_malformed_values() -> None:
     import duckdb
 
-    from dagster_project.lib.fnr import valid_fnr_sql
+    from dagster_project.lib.fnr import fnr_number_sql, valid_fnr_sql
 
     rng = np.random.default_rng(11)
     values = [make_fnr(rng, d_number=i % 7 == 0) for i in range(300)]
     values += [v[:10] + str((int(v[10]) + 3) % 10) for v in values[:100]]  # wrong second control digit
     values += [f"{n:011d}" for n in rng.integers(0, 10**11, 300)]  # random 11-digit strings, mostly invalid
     values += ["", "1234567890", "123456789012", "0101011234a", None]
+    values += ["00000000000", "+1234567890", "-1234567890", "1234567890 "]  # leading zeros; signs and blanks
     con = duckdb.connect()
     con.execute("create table v (value varchar)")
     con.executemany("insert into v values (?)", [[v] for v in values])
-    from_sql = dict(con.execute(f"select value, {valid_fnr_sql('value')} from v where value is not null").fetchall())
-    assert con.execute(f"select {valid_fnr_sql('value')} from v where value is null").fetchone()[0] is False
+    inline = valid_fnr_sql("value")
+    precomputed = valid_fnr_sql("value", "number")  # as ingestion uses it
+    rows = con.execute(
+        f"select value, {inline}, {precomputed} from (select value, {fnr_number_sql('value')} as number from v)"
+    ).fetchall()
+    assert all(a == b for _, a, b in rows)
+    from_sql = {value: ok for value, ok, _ in rows if value is not None}
+    assert all(ok is False for value, ok, _ in rows if value is None)
     assert {v: is_valid_fnr(v) for v in values if v is not None} == from_sql
     assert sum(from_sql.values()) >= 300
