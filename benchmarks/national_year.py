@@ -12,6 +12,8 @@ from /proc every 0.1 s, so Linux only.
 2. Lower bound: bare DuckDB reading the year's files and computing the same
    national monthly figures, one query per source (surveys with pandas, since
    DuckDB reads xlsx only with an extension it would have to download).
+   Beside it, the contract floor: bare DuckDB doing only what inputs.md obliges
+   for the lookup logs (read, pseudonymise, store typed rows), for scale.
 3. Full first load: `ehelse run` on the year, fresh warehouse: ingest, dbt
    build, checks, publish. Target: at most 3x the lower bound, peak under 2 GB.
 4. No-op: `ehelse run` again, nothing new; then where the time goes, in-process.
@@ -202,6 +204,57 @@ def lower_bound(inbox: Path) -> dict:
     return timings
 
 
+def contract_floor(inbox: Path, database: Path) -> dict:
+    """Bare DuckDB doing only what the input contract obliges for the lookup logs: read each
+    file, replace both identifiers by their keyed pseudonym (HMAC over the file's distinct
+    values) and store the typed rows; no row rules, ledger, quarantine, Dagster or dbt.
+    Two files at a time on their own cursors, as ingestion does."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import duckdb
+
+    from dagster_project.lib.lookups import RAW_DDL, READ_JSON_OPTIONS
+    from dagster_project.lib.pseudonym import hmac_pads, pseudonym_key, pseudonym_sql
+
+    database.unlink(missing_ok=True)
+    con = duckdb.connect(str(database))
+    con.execute("create schema raw")
+    con.execute(RAW_DDL)
+    pads = hmac_pads(pseudonym_key())
+    files = sorted((inbox / "kjernejournal").glob("kj_oppslag_*.jsonl.gz"))
+
+    def store(path: Path) -> None:
+        cur = con.cursor()
+        cur.execute(f"create or replace temp table day as select * from read_json(?, {READ_JSON_OPTIONS})", [str(path)])
+        for column, table in (("pasient_fnr", "fnr"), ("hpr_nummer", "hpr")):
+            cur.execute(
+                f"create or replace temp table {table} as select value, {pseudonym_sql('value')} as pseudonym"
+                f" from (select distinct {column} as value from day)",
+                pads,
+            )
+        cur.execute(
+            """
+            insert into raw.kj_lookups
+            select 'floor', cast(? as date), cast(d.tidspunkt as timestamptz), cast(d.oppslag_id as uuid),
+                h.pseudonym, f.pseudonym, d.virksomhet_orgnr, d.kommunenummer, d.virksomhetstype, d.handling
+            from day as d
+            inner join fnr as f on d.pasient_fnr = f.value
+            inner join hpr as h on d.hpr_nummer = h.value
+            """,
+            [path.name[11:21]],
+        )
+        cur.close()
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(store, files))
+    seconds = time.perf_counter() - start
+    [(rows,)] = con.execute("select count(*) from raw.kj_lookups").fetchall()
+    con.close()
+    database.unlink()
+    return {"files": len(files), "rows": rows, "seconds": round(seconds, 1)}
+
+
 # --- steps --------------------------------------------------------------------------------
 
 
@@ -325,12 +378,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "bench", help="fixture and warehouses")
     parser.add_argument("--no-history", action="store_true", help="skip the month-by-month history (step 6)")
-    parser.add_argument("--mode", choices=["lower-bound", "noop-breakdown"], help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=["lower-bound", "contract-floor", "noop-breakdown"], help=argparse.SUPPRESS)
     parser.add_argument("--inbox", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--warehouse", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mode == "lower-bound":
         print(json.dumps(lower_bound(args.inbox)))
+        return
+    if args.mode == "contract-floor":
+        print(json.dumps(contract_floor(args.inbox, args.warehouse / "floor.duckdb")))
         return
     if args.mode == "noop-breakdown":
         print(json.dumps(_noop_breakdown_in_process()))
@@ -352,6 +408,20 @@ def main() -> None:
         "queries": json.loads(bound["output"].strip().splitlines()[-1]),
     }
     print(f"lower bound (bare DuckDB, one query per source): {bound['seconds']} s, peak {bound['peak_rss_mb']} MB")
+
+    floor_run = measured(
+        [sys.executable, __file__, "--mode", "contract-floor", "--inbox", str(year_inbox), "--warehouse", str(data)],
+        dict(os.environ),
+    )
+    floor = json.loads(floor_run["output"].strip().splitlines()[-1])
+    figures["contract_floor"] = floor | {
+        "peak_rss_mb": floor_run["peak_rss_mb"],
+        "ratio_to_lower_bound": round(floor["seconds"] / bound["seconds"], 2),
+    }
+    print(
+        f"contract floor (bare DuckDB: read, pseudonymise and store the {floor['files']} lookup logs only):"
+        f" {floor['seconds']} s = {floor['seconds'] / bound['seconds']:.2f}x the whole lower bound"
+    )
 
     full = ehelse_run(year_inbox, year_warehouse)
     ratio = full["seconds"] / bound["seconds"]
