@@ -77,7 +77,7 @@ def run_generate(inbox: Path, days: int, per_day: int) -> dict:
 def run_project(inbox: Path, warehouse: Path) -> dict:
     import duckdb
 
-    from dagster_project.lib.inbox import FAMILIES, scan_inbox
+    from dagster_project.feeds.inbox import FAMILIES, scan_inbox
     from dagster_project.lib.ingest import ensure_raw_tables, ingest_files
     from dagster_project.lib.settings import ingest_workers
 

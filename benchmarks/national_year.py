@@ -130,7 +130,7 @@ def ensure_pool(pool: Path) -> None:
 
 def link_months(pool: Path, inbox: Path, months: set[str]) -> int:
     """Hard-link the pool's files of the given months into inbox (cheap; same content, same sha256)."""
-    from dagster_project.lib.inbox import scan_inbox
+    from dagster_project.feeds.inbox import scan_inbox
 
     linked = 0
     for file in scan_inbox(pool).files:
@@ -315,7 +315,7 @@ def _noop_breakdown_in_process() -> dict:
     timings: dict[str, float] = {}
     start = time.perf_counter()
     from dagster_project import runner
-    from dagster_project.lib.inbox import scan_inbox
+    from dagster_project.feeds.inbox import scan_inbox
     from dagster_project.lib.ingest import LOADABLE_FAMILIES
     from dagster_project.lib.settings import WarehousePaths, inbox_dir, warehouse_dir
 

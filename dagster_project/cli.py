@@ -3,33 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
+import subprocess
 import sys
 from pathlib import Path
 
-from dagster_project.lib.settings import (
-    INBOX_ENV_VAR,
-    WAREHOUSE_ENV_VAR,
-    WarehousePaths,
-    inbox_dir,
-    warehouse_dir,
-)
+from dagster_project.lib.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, Settings
 
 
-def _configure_paths(args: argparse.Namespace) -> tuple[Path, WarehousePaths]:
-    """Resolve inbox and warehouse to absolute paths and export them for Dagster and dbt."""
-    inbox = Path(getattr(args, "inbox", None) or inbox_dir()).resolve()
-    warehouse = Path(getattr(args, "warehouse", None) or warehouse_dir()).resolve()
-    os.environ[INBOX_ENV_VAR] = str(inbox)
-    os.environ[WAREHOUSE_ENV_VAR] = str(warehouse)
-    return inbox, WarehousePaths(warehouse)
+def _settings(args: argparse.Namespace) -> Settings:
+    """The one settings object of this command: its arguments over the environment."""
+    return Settings.from_env(inbox=getattr(args, "inbox", None), warehouse_dir=getattr(args, "warehouse", None))
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
     from dagster_project.lib.demo_data import DemoConfig, generate, last_full_month
 
-    inbox, _ = _configure_paths(args)
+    inbox = _settings(args).inbox
     if args.scale == "national":
         # One full calendar year (the last one) unless a range is given; 200 000 lookups a day.
         year = int(last_full_month()[:4]) - (last_full_month()[5:] != "12")
@@ -50,16 +42,15 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    _configure_paths(args)
     from dagster_project.runner import run_pipeline
 
-    outcome = run_pipeline()
+    outcome = run_pipeline(_settings(args))
     print(outcome.message)
     return 0 if outcome.ok else 1
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    _, paths = _configure_paths(args)
+    paths = _settings(args).paths
     from dagster_project.lib.status import format_status
 
     if not paths.published_db.exists():
@@ -70,18 +61,18 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_quality(args: argparse.Namespace) -> int:
-    _, paths = _configure_paths(args)
+    paths = _settings(args).paths
     from dagster_project.lib import quality
     from dagster_project.lib.steward import format_quality
 
     # Renders only when the site is older than the newest validation (a run launched from the Dagster UI).
     quality.build_data_docs(paths.root)
-    print(format_quality(paths.working_db))
+    print(format_quality(paths))
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    _, paths = _configure_paths(args)
+    paths = _settings(args).paths
     from dagster_project.lib.report import write_report
 
     if not paths.published_db.exists():
@@ -89,6 +80,23 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 1
     out = write_report(paths.published_db, Path(args.out) if args.out else paths.report)
     print(f"status report: {out}")
+    return 0
+
+
+def cmd_dbt(args: argparse.Namespace) -> int:
+    """dbt by hand, with the values the pipeline gives it (--vars from the settings)."""
+    from dagster_project.lib.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+
+    settings = _settings(args)
+    command = [DBT_EXECUTABLE, *args.dbt_args, "--vars", json.dumps(settings.dbt_vars())]
+    return subprocess.call(command, cwd=DBT_PROJECT_DIR, env={**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)})
+
+
+def cmd_dbt_sources(args: argparse.Namespace) -> int:
+    from dagster_project.feeds.dbt_sources import SOURCES_FILE, write_sources_yml
+
+    changed = write_sources_yml()
+    print(f"{SOURCES_FILE}: {'written' if changed else 'up to date'}")
     return 0
 
 
@@ -137,6 +145,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--out", help="output file (default <warehouse>/status_report.html)")
     _add_warehouse_argument(report)
     report.set_defaults(func=cmd_report)
+    dbt = sub.add_parser("dbt", help="run dbt (e.g. `ehelse dbt docs generate`) with the pipeline's --vars")
+    _add_warehouse_argument(dbt)
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="the dbt command and its arguments")
+    dbt.set_defaults(func=cmd_dbt)
+    sources = sub.add_parser("dbt-sources", help="write dbt's raw-zone sources yml from the feed registry")
+    sources.set_defaults(func=cmd_dbt_sources)
     return parser
 
 

@@ -1,7 +1,7 @@
-"""`ehelse run`: the whole pipeline once, in-process, on the definitions of
-definitions.py (the same jobs the Dagster UI and schedules run).
+"""`ehelse run`: the whole pipeline once, in-process, on the definitions built from
+the run's settings (the same jobs the Dagster UI and schedules run).
 
-1. Each monthly feed: one single-run backfill over the months in the inbox.
+1. Each partitioned feed: one single-run backfill over the periods with a new file.
 2. transform_and_publish: snapshot and manual feeds, dbt build (models and
    tests), and the publication, which blocking checks and failed tests stop.
 
@@ -12,27 +12,18 @@ publication, nothing runs.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import dagster as dg
-import duckdb
 
-from dagster_project.lib.inbox import InboxFile, scan_inbox
-from dagster_project.lib.ingest import LOADABLE_FAMILIES
-from dagster_project.lib.ledger import sha256_cached_by_stat
-from dagster_project.lib.publish_pg import PG_URL_ENV_VAR
-from dagster_project.lib.settings import (
-    ACCEPTANCES_ENV_VAR,
-    DBT_PROJECT_DIR,
-    EXPECTATIONS_DIR,
-    WarehousePaths,
-    inbox_dir,
-    warehouse_dir,
-)
+from dagster_project.feeds.base import InboxFile
+from dagster_project.feeds.inbox import scan_inbox
+from dagster_project.lib.ingest import pending_files
+from dagster_project.lib.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings
+from dagster_project.warehouse import ledger
+from dagster_project.warehouse.working_db import migrate_legacy_raw
 
 log = logging.getLogger(__name__)
 _FINGERPRINTED = ("dbt_project.yml", "models", "seeds", "macros", "tests")
@@ -47,16 +38,15 @@ class RunOutcome:
     message: str
 
 
-def project_fingerprint() -> str:
+def project_fingerprint(settings: Settings) -> str:
     """Hash of everything besides the inbox that changes what would be published: the dbt
-    project, the suites, the stewards' acceptance file and the publication targets."""
+    project, the suites, the stewards' acceptance file, the settings dbt is given and
+    the publication targets."""
     digest = hashlib.sha256()
-    roots = [DBT_PROJECT_DIR / name for name in _FINGERPRINTED] + [EXPECTATIONS_DIR]
-    acceptances = os.environ.get(ACCEPTANCES_ENV_VAR)
-    if acceptances:
-        roots.append(Path(acceptances))
+    roots = [DBT_PROJECT_DIR / name for name in _FINGERPRINTED] + [EXPECTATIONS_DIR, settings.acceptances]
     # A newly configured publication target is owed a publication too.
-    digest.update(hashlib.sha256(os.environ.get(PG_URL_ENV_VAR, "").encode()).digest())
+    digest.update(hashlib.sha256((settings.pg_url or "").encode()).digest())
+    digest.update(str(settings.min_cell_count).encode())
     for root in roots:
         if not root.exists():
             continue
@@ -65,57 +55,6 @@ def project_fingerprint() -> str:
             digest.update(str(f).encode())
             digest.update(f.read_bytes())
     return digest.hexdigest()
-
-
-def ledger_state(paths: WarehousePaths) -> str:
-    """What the ledger holds: a refused run loads files without publishing them, so a later
-    run with no new file is still owed a publication."""
-    if not paths.working_db.exists():
-        return ""
-    con = duckdb.connect(str(paths.working_db), read_only=True)
-    try:
-        count, latest = con.execute("select count(*), max(finished_at) from raw.load_ledger").fetchone()
-        return f"{count}:{latest}"
-    except duckdb.CatalogException:
-        return ""
-    finally:
-        con.close()
-
-
-def inbox_sha256(paths: WarehousePaths, files: list[Path]) -> dict[Path, str]:
-    """sha256 of each file, hashed again only when its size or mtime changed since the last
-    run (the inbox sensor's rule), so a no-op run over a year of lookup logs reads no file."""
-    cache_file = paths.root / "inbox_sha256.json"
-    cache = json.loads(cache_file.read_text()) if cache_file.exists() else {}
-    hashes = {path: sha256_cached_by_stat(path, cache)[0] for path in files}
-    if paths.root.exists():
-        # Only the files still in the inbox.
-        cache_file.write_text(json.dumps({str(path): cache[str(path)] for path in files}))
-    return hashes
-
-
-def pending_files(paths: WarehousePaths, files: list[InboxFile], unmatched: list[Path]) -> list[InboxFile | Path]:
-    """Inbox files whose current content the ledger has not handled yet."""
-    if not paths.working_db.exists():
-        return [*files, *unmatched]
-    con = duckdb.connect(str(paths.working_db), read_only=True)
-    try:
-        handled = {
-            (name, sha)
-            for name, sha in con.execute(
-                """
-                select file_name, arg_max(sha256, finished_at) from raw.load_ledger group by source_family, file_name
-                """
-            ).fetchall()
-        }
-    except duckdb.CatalogException:
-        return [*files, *unmatched]
-    finally:
-        con.close()
-    inbox = inbox_dir()
-    named = [(f.name, f.path, f) for f in files] + [(p.relative_to(inbox).as_posix(), p, p) for p in unmatched]
-    hashes = inbox_sha256(paths, [path for _, path, _ in named])
-    return [item for name, path, item in named if (name, hashes[path]) not in handled]
 
 
 def _instance() -> dg.DagsterInstance:
@@ -150,13 +89,15 @@ def _materialized(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> bool:
     )
 
 
-def run_pipeline() -> RunOutcome:
-    paths = WarehousePaths(warehouse_dir())
-    scan = scan_inbox(inbox_dir())
-    fingerprint = f"{project_fingerprint()} {ledger_state(paths)}"
+def run_pipeline(settings: Settings | None = None) -> RunOutcome:
+    """One run; `settings` default to the environment's (the CLI passes its own)."""
+    settings = settings or Settings.from_env()
+    paths = settings.paths
+    migrate_legacy_raw(paths)
+    scan = scan_inbox(settings.inbox)
+    fingerprint = f"{project_fingerprint(settings)} {ledger.state_fingerprint(paths.raw_zone)}"
     fingerprint_file = paths.root / "last_publication_fingerprint"
-    loadable = [f for f in scan.files if f.family.name in LOADABLE_FAMILIES]
-    pending = pending_files(paths, loadable, scan.unmatched)
+    pending = pending_files(paths.raw_zone, scan.files, scan.unmatched, settings.inbox, paths.inbox_hashes)
     if (
         not pending
         and paths.published_db.exists()
@@ -171,28 +112,27 @@ def run_pipeline() -> RunOutcome:
 
     # Loading the definitions (Dagster, dagster-dbt, the manifest, GX) takes ~2 s: only
     # once we know there is work to do.
-    from dagster_project.definitions import defs
-    from dagster_project.defs.ingestion.assets import FAMILIES_BY_ASSET_KEY, PARTITIONED_INGESTION_ASSETS
-    from dagster_project.defs.pipeline.jobs import JOB_FOR_FAMILY
+    from dagster_project.defs import build_defs
+    from dagster_project.defs.pipeline.jobs import ASSET_FOR_FEED, JOB_FOR_FEED
     from dagster_project.lib import quality
 
+    defs = build_defs(settings)
     instance = _instance()
     warnings: list[str] = []
-    for asset in PARTITIONED_INGESTION_ASSETS:
-        [family] = FAMILIES_BY_ASSET_KEY[asset.key]
-        job = JOB_FOR_FAMILY[family]
+    for feed, job in sorted(JOB_FOR_FEED.items()):
+        asset = ASSET_FOR_FEED[feed]
         valid = set(job.partitions_def.get_partition_keys())
         # Only the partitions with a new or changed file: a monthly run must not re-hash the history.
-        periods = sorted({f.period for f in pending if isinstance(f, InboxFile) and f.family.name == family})
+        periods = sorted({f.period for f in pending if isinstance(f, InboxFile) and f.feed.name == feed})
         outside = [p for p in periods if p not in valid]
         if outside:
-            warnings.append(f"{family}: {len(outside)} file(s) outside the partitions, not loaded: {outside[:3]}")
+            warnings.append(f"{feed}: {len(outside)} file(s) outside the partitions, not loaded: {outside[:3]}")
         periods = [p for p in periods if p in valid]
         if not periods:
             continue
         result = defs.resolve_job_def(job.name).execute_in_process(
             instance=instance,
-            asset_selection=[asset.key],
+            asset_selection=list(asset.keys),
             run_config=QUIET,
             tags={
                 "dagster/asset_partition_range_start": periods[0],
@@ -202,7 +142,7 @@ def run_pipeline() -> RunOutcome:
         )
         # A loaded feed whose checks fail goes on: the same checks are the gate of the
         # publication below. A feed that could not be loaded stops the run.
-        if not _materialized(result, asset.key):
+        if not all(_materialized(result, key) for key in asset.keys):
             return RunOutcome(False, False, "ingestion failed:\n  " + "\n  ".join(_failures(result)))
 
     result = defs.resolve_job_def("transform_and_publish").execute_in_process(
@@ -225,5 +165,5 @@ def run_pipeline() -> RunOutcome:
             + "\n  ".join(blocking or ["the run failed"])
             + notes,
         )
-    fingerprint_file.write_text(f"{project_fingerprint()} {ledger_state(paths)}")
+    fingerprint_file.write_text(f"{project_fingerprint(settings)} {ledger.state_fingerprint(paths.raw_zone)}")
     return RunOutcome(True, True, f"published {paths.published_db}{notes}")

@@ -8,10 +8,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.feeds.base import InboxFile
 from dagster_project.lib.demo_data import DemoConfig, generate
-from dagster_project.lib.inbox import FAMILIES
-from dagster_project.lib.ingest import ensure_raw_tables
-from dagster_project.lib.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR
+from dagster_project.lib.ingest import LoadOutcome, ingest_files, parsing_connection, prepare
+from dagster_project.lib.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, WarehousePaths
+from dagster_project.warehouse.raw_zone import RawZone
+from dagster_project.warehouse.working_db import attach_raw_zone
 
 # 2021-01 .. 2022-12 covers the 1.1.x baseline window and gives 13 months
 # with a full 12-month history; few lookups keep the suite fast.
@@ -34,12 +36,29 @@ def demo_inbox(demo_inbox_template: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def con(tmp_path: Path):
-    """A fresh working database with the raw tables, for ingestion tests that call lib/ directly."""
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    ensure_raw_tables(connection, FAMILIES)
+def paths(tmp_path: Path) -> WarehousePaths:
+    return WarehousePaths(tmp_path / "warehouse")
+
+
+@pytest.fixture
+def zone(paths: WarehousePaths) -> RawZone:
+    return paths.raw_zone
+
+
+@pytest.fixture
+def con(paths: WarehousePaths):
+    """A parsing connection with an empty raw zone attached (raw.<table>, raw.load_ledger,
+    raw.quarantine), for ingestion tests that call lib/ directly."""
+    connection = parsing_connection()
+    prepare(paths.raw_zone, connection)
+    attach_raw_zone(paths, connection)
     yield connection
     connection.close()
+
+
+def load(con: duckdb.DuckDBPyConnection, zone: RawZone, *files: InboxFile, workers: int = 1) -> list[LoadOutcome]:
+    """Ingest files into the raw zone, as the ingestion assets do."""
+    return ingest_files(con, zone, list(files), workers=workers)
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.lib.fnr import control_digits
-from dagster_project.lib.rules import HELSENORGE_SERVICES, SPECS, VIRKSOMHETSTYPER
+from dagster_project.lib.rules import HELSENORGE_SERVICES, VIRKSOMHETSTYPER
 from dagster_project.lib.settings import SEEDS_DIR
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -54,10 +54,10 @@ FAMILY_IDS = {
     "helsenorge_offering": 2,
     "kj_lookups": 3,
     "kj_adoption": 4,
-    "pll": 5,
+    "pll_monthly": 5,
     "survey_citizens": 6,
     "survey_personnel": 7,
-    "manual": 8,
+    "manual_observations": 8,
     "adoption_dates": 9,
     "people": 10,
 }
@@ -116,6 +116,13 @@ def interpolate(day: date, points: list[tuple[date, float]]) -> float:
     """Piecewise-linear value at day through (date, value) points, flat outside."""
     xs = [p[0].toordinal() for p in points]
     return float(np.interp(day.toordinal(), xs, [p[1] for p in points]))
+
+
+def _columns(feed: str) -> list[str]:
+    """The CSV header of a feed, from its declaration."""
+    from dagster_project.feeds.registry import feed_by_name
+
+    return feed_by_name(feed).extra["spec"].columns
 
 
 def rng_for(seed: int, family: str, period: str) -> np.random.Generator:
@@ -323,7 +330,7 @@ def helsenorge_usage(cfg: DemoConfig, month: str, structures: dict[str, list[Mun
         uniques = np.floor(visits * rng.uniform(0.35, 0.6, len(munis))).astype(int)
         rows += [[month, m.code, service, int(v), int(u)] for m, v, u in zip(munis, visits, uniques, strict=True)]
         rows.append([month, "9999", service, unknown, int(unknown * 0.5)])
-    return csv_bytes(SPECS["helsenorge_usage"].columns, rows)
+    return csv_bytes(_columns("helsenorge_usage"), rows)
 
 
 def helsenorge_offering(day: date, adoption: Adoption) -> bytes:
@@ -335,17 +342,17 @@ def helsenorge_offering(day: date, adoption: Adoption) -> bytes:
         ("digihelse", adoption.digihelse),
     ):
         rows += [[code, service, d.isoformat()] for code, d in sorted(dates[structure].items()) if d <= day]
-    return csv_bytes(SPECS["helsenorge_offering"].columns, rows)
+    return csv_bytes(_columns("helsenorge_offering"), rows)
 
 
 def kj_adoption(day: date, adoption: Adoption) -> bytes:
     dates = adoption.kjernejournal[structure_on(day)]
     rows = [[code, d.isoformat()] for code, d in sorted(dates.items()) if d <= day]
-    return csv_bytes(SPECS["kj_adoption"].columns, rows)
+    return csv_bytes(_columns("kj_adoption"), rows)
 
 
 def pll_month(cfg: DemoConfig, month: str, structures: dict[str, list[Municipality]], adoption: Adoption) -> bytes:
-    rng = rng_for(cfg.seed, "pll", month)
+    rng = rng_for(cfg.seed, "pll_monthly", month)
     end = month_end(month)
     structure = structure_on(end)
     munis = structures[structure]
@@ -369,7 +376,7 @@ def pll_month(cfg: DemoConfig, month: str, structures: dict[str, list[Municipali
         [month, m.code, "ja" if a else "nei", int(p), int(lk), int(u)]
         for m, a, p, lk, u in zip(munis, arranged, patients, lookups, updaters, strict=True)
     ]
-    return csv_bytes(SPECS["pll"].columns, rows)
+    return csv_bytes(_columns("pll_monthly"), rows)
 
 
 @dataclass(frozen=True)
@@ -530,46 +537,40 @@ def manual_observations(cfg: DemoConfig) -> bytes:
             year = first_year + offset
             if int(cfg.first_month[:4]) <= year <= last_full_year:
                 rows.append([measure_id, str(year), decimal_comma(value), "Helsedirektoratet", "Årlig rapportering"])
-    return csv_bytes(SPECS["manual"].columns, rows)
+    return csv_bytes(_columns("manual_observations"), rows)
 
 
 # --------------------------------------------------------------------------- entry point
 
 
 def generate(cfg: DemoConfig) -> dict[str, int]:
-    """Write the inbox; returns files written per family (unchanged files are not rewritten)."""
+    """Write the inbox; returns files written per feed (unchanged files are not rewritten).
+
+    The feeds of the shared demo world (one adoption plan, one population of patients)
+    are written here; a feed that declares its own demo writer writes its files itself.
+    """
+    from dagster_project.feeds.registry import feed_by_name, feeds
+
     structures = load_structures()
     adoption = plan_adoption(cfg.seed, structures)
     people = plan_people(cfg.seed, structures)
     code_map = load_code_map()
     written: dict[str, int] = {}
 
-    def put(family: str, relative: str, data: bytes) -> None:
-        changed = write_if_changed(cfg.inbox / relative, data)
-        written[family] = written.get(family, 0) + int(changed)
+    def put(feed: str, period: str, data: bytes) -> None:
+        changed = write_if_changed(cfg.inbox / feed_by_name(feed).inbox_path(period), data)
+        written[feed] = written.get(feed, 0) + int(changed)
 
     month_list = list(months(cfg.first_month, cfg.last_month))
     for month in month_list:
         end = month_end(month)
-        put(
-            "helsenorge_usage",
-            f"helsenorge/helsenorge_bruk_{month}.csv",
-            helsenorge_usage(cfg, month, structures),
-        )
-        put(
-            "helsenorge_offering",
-            f"helsenorge/helsenorge_tjenestetilbud_{end}.csv",
-            helsenorge_offering(end, adoption),
-        )
-        put("kj_adoption", f"kjernejournal/kj_innforing_{end}.csv", kj_adoption(end, adoption))
-        put("pll", f"pll/pll_{month}.csv", pll_month(cfg, month, structures, adoption))
+        put("helsenorge_usage", month, helsenorge_usage(cfg, month, structures))
+        put("helsenorge_offering", str(end), helsenorge_offering(end, adoption))
+        put("kj_adoption", str(end), kj_adoption(end, adoption))
+        put("pll_monthly", month, pll_month(cfg, month, structures, adoption))
         day = date.fromisoformat(f"{month}-01")
         while cfg.scale == "demo" and day <= end:
-            put(
-                "kj_lookups",
-                f"kjernejournal/kj_oppslag_{day}.jsonl.gz",
-                kj_lookups(cfg, day, people, code_map),
-            )
+            put("kj_lookups", str(day), kj_lookups(cfg, day, people, code_map))
             day += timedelta(days=1)
     if cfg.scale == "national":
         from dagster_project.lib.scale_data import write_lookup_days
@@ -581,8 +582,10 @@ def generate(cfg: DemoConfig) -> dict[str, int]:
     last = date.fromisoformat(f"{cfg.last_month}-01")
     for year in range(int(cfg.first_month[:4]), last.year + 1):
         if year < last.year or last.month == 12:
-            for family, (_, _, _) in SURVEY_QUESTIONS.items():
-                name = "innbyggerundersokelsen" if family == "survey_citizens" else "helsepersonellundersokelsen"
-                put(family, f"surveys/{name}_{year}.xlsx", survey_workbook(cfg, family, year, structures))
-    put("manual", "manual/indikator_observasjoner.csv", manual_observations(cfg))
+            for family in SURVEY_QUESTIONS:
+                put(family, str(year), survey_workbook(cfg, family, year, structures))
+    put("manual_observations", "all", manual_observations(cfg))
+    for feed in feeds():
+        for relative, data in feed.demo(cfg) if feed.demo else ():
+            written[feed.name] = written.get(feed.name, 0) + int(write_if_changed(cfg.inbox / relative, data))
     return written

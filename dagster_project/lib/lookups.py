@@ -19,11 +19,12 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.feeds.base import InboxFile, ParsedFile, Violation
+from dagster_project.feeds.reference import known_municipality_codes
 from dagster_project.lib.csv_io import FileRejected
 from dagster_project.lib.fnr import fnr_number_sql, valid_fnr_sql
-from dagster_project.lib.inbox import InboxFile
 from dagster_project.lib.pseudonym import hmac_pads, pseudonym_key, pseudonym_sql
-from dagster_project.lib.rules import VIRKSOMHETSTYPER, Violation
+from dagster_project.lib.rules import VIRKSOMHETSTYPER
 
 FIELDS = (
     "tidspunkt",
@@ -43,31 +44,6 @@ READ_JSON_OPTIONS = (
     + "}"
 )
 
-# Stored typed (ingestion has checked every value): a timestamp and 128-bit UUIDs take
-# a fraction of the space of their text, and DuckDB writes and counts them far faster
-# (inserting two 32-byte BLOB columns cost ten times two UUID columns).
-RAW_DDL = """
-create table if not exists raw.kj_lookups (
-    load_id varchar not null,
-    file_period date not null,
-    tidspunkt timestamp with time zone not null,
-    oppslag_id uuid not null,
-    hpr_pseudonym uuid not null,
-    patient_pseudonym uuid not null,
-    virksomhet_orgnr varchar not null,
-    kommunenummer varchar not null,
-    virksomhetstype varchar not null,
-    handling varchar not null
-)
-"""
-# Warehouses created before the typed layout: converted in place, once.
-_TYPED_COLUMNS = {
-    "file_period": ("DATE", "cast(file_period as date)"),
-    "tidspunkt": ("TIMESTAMP WITH TIME ZONE", "cast(tidspunkt as timestamp with time zone)"),
-    "oppslag_id": ("UUID", "cast(oppslag_id as uuid)"),
-    "hpr_pseudonym": ("UUID", "cast(substr(hpr_pseudonym, 1, 32) as uuid)"),
-    "patient_pseudonym": ("UUID", "cast(substr(patient_pseudonym, 1, 32) as uuid)"),
-}
 STORED_COLUMNS = (
     "tidspunkt",
     "oppslag_id",
@@ -117,19 +93,6 @@ MESSAGES = {
     "invalid_handling": "handling is not les or del",
     "duplicate_oppslag_id": "oppslag_id repeats an earlier lookup in the file",
 }
-
-
-def ensure_raw_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(RAW_DDL)
-    types = dict(
-        con.execute(
-            "select column_name, data_type from information_schema.columns"
-            " where table_schema = 'raw' and table_name = 'kj_lookups'"
-        ).fetchall()
-    )
-    for column, (wanted, conversion) in _TYPED_COLUMNS.items():
-        if types.get(column) != wanted:
-            con.execute(f"alter table raw.kj_lookups alter column {column} set data type {wanted} using {conversion}")
 
 
 def _read(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -237,9 +200,7 @@ def _line_numbers(path: Path, wanted: set[tuple[str | None, str | None]]) -> dic
     return lines
 
 
-def parse_lookups(con: duckdb.DuckDBPyConnection, file: InboxFile):
-    from dagster_project.lib.ingest import ParsedFile, known_municipality_codes
-
+def parse_lookups(con: duckdb.DuckDBPyConnection, file: InboxFile) -> ParsedFile:
     _read(con, file.path)
     [(rows_read,)] = con.execute("select count(*) from incoming_lookups").fetchall()
     if rows_read == 0:
@@ -258,26 +219,22 @@ def parse_lookups(con: duckdb.DuckDBPyConnection, file: InboxFile):
     _pseudonym_maps(con)
     quarantined = _quarantined_rows(con, file)
 
-    def insert(con: duckdb.DuckDBPyConnection, load_id: str) -> None:
-        # Straight from the file as read: the valid rows are all but lookup_rejected's.
-        con.execute(
-            f"""
-            insert into raw.kj_lookups (load_id, file_period, {", ".join(STORED_COLUMNS)})
-            select
-                ?, cast(? as date), cast(l.tidspunkt as timestamp with time zone), cast(l.oppslag_id as uuid),
-                h.pseudonym, f.pseudonym, l.virksomhet_orgnr, l.kommunenummer, l.virksomhetstype, l.handling
-            {_JOINS}
-            {"where l.rowid not in (select row_id from lookup_rejected)" if quarantined else ""}
-            """,
-            [load_id, file.period],
-        )
-
+    # Straight from the file as read: the valid rows are all but lookup_rejected's. Stored as
+    # types every engine reads: the instant in UTC, ids and pseudonyms as text.
+    select = f"""
+        select
+            cast(l.tidspunkt as timestamp with time zone) as tidspunkt, lower(l.oppslag_id) as oppslag_id,
+            cast(h.pseudonym as varchar) as hpr_pseudonym, cast(f.pseudonym as varchar) as patient_pseudonym,
+            l.virksomhet_orgnr, l.kommunenummer, l.virksomhetstype, l.handling
+        {_JOINS}
+        {"where l.rowid not in (select row_id from lookup_rejected)" if quarantined else ""}
+    """
     return ParsedFile(
         encoding="utf-8",
         rows_read=rows_read,
         rows_loaded=rows_read - len(quarantined),
         quarantined=quarantined,
-        insert=insert,
+        selects={"kj_lookups": select},
         cleanup=cleanup,
     )
 

@@ -20,6 +20,8 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.lib.settings import WarehousePaths
+from dagster_project.warehouse import ledger
+from dagster_project.warehouse.working_db import attach_raw_zone
 
 PUBLISHED_TABLES = (
     "dim_measure",
@@ -93,19 +95,15 @@ def first_unpublished_day(paths: WarehousePaths, family: str = "kj_lookups") -> 
     that were published were tested then, so a monthly run tests its month, not the
     history. A refused run publishes nothing, so the next run tests its days again.
     """
-    if not (paths.published_db.exists() and paths.working_db.exists()):
+    if not (paths.published_db.exists() and ledger.has_entries(paths.raw_zone)):
         return "0001-01-01"
-    con = duckdb.connect(str(paths.working_db), read_only=True)
+    con = duckdb.connect()
     try:
+        attach_raw_zone(paths, con)
         con.execute(f"attach '{paths.published_db}' as published (read_only)")
-        [(first,)] = con.execute(
-            """
-            select min(period) from raw.load_ledger
-            where source_family = ? and is_current
-              and load_id not in (select load_id from published.marts.publication_files)
-            """,
-            [family],
-        ).fetchall()
+        first = ledger.first_current_period_not_in(
+            con, family, "select load_id from published.marts.publication_files"
+        )
     except duckdb.CatalogException:
         return "0001-01-01"
     finally:
@@ -151,12 +149,11 @@ def publish(paths: WarehousePaths, other_checks_run: int = 0, run_id: str | None
     con = duckdb.connect(str(tmp))
     try:
         con.execute(f"attach '{paths.working_db}' as working (read_only)")
+        attach_raw_zone(paths, con)
         con.execute("create schema marts")
         for table in PUBLISHED_TABLES:
             con.execute(f"create table marts.{table} as select * from working.marts.{table}")
-        files_loaded, rows_quarantined = con.execute(
-            "select count(*), coalesce(sum(rows_quarantined), 0) from working.raw.load_ledger where is_current"
-        ).fetchone()
+        files_loaded, rows_quarantined = ledger.current_loads_summary(con)
         _write_publication_files(con, publication_id)
         _write_publication_checks(con, publication_id, run_id)
         _write_publication_log(
@@ -164,6 +161,7 @@ def publish(paths: WarehousePaths, other_checks_run: int = 0, run_id: str | None
         )
         row_counts = _verify(con)
         con.execute("detach working")
+        con.execute("detach raw")
     finally:
         con.close()
     os.replace(tmp, paths.published_db)
@@ -185,7 +183,7 @@ def _write_publication_files(con: duckdb.DuckDBPyConnection, publication_id: str
         """
         create table marts.publication_files as
         select ? as publication_id, source_family, period, file_name, sha256, load_id, rows_loaded, rows_quarantined
-        from working.raw.load_ledger
+        from raw.load_ledger
         where is_current
         order by source_family, period
         """,

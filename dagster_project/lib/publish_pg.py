@@ -14,12 +14,10 @@ and SELECT; a DBA gives BI users login roles that are members of it.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
 
-PG_URL_ENV_VAR = "EHELSE_PUBLISH_PG_URL"
 READER_ROLE = "ehelse_reader"
 _TYPES = {
     "VARCHAR": "text",
@@ -35,9 +33,6 @@ _TYPES = {
     "TIMESTAMP WITH TIME ZONE": "timestamptz",
 }
 
-
-def pg_url() -> str | None:
-    return os.environ.get(PG_URL_ENV_VAR) or None
 
 
 def _pg_type(duckdb_type: str) -> str:

@@ -36,29 +36,6 @@ log = logging.getLogger(__name__)
 SEVERITIES = ("error", "warn")
 ACCEPTANCE_COLUMNS = ["check", "period", "reason", "accepted_by", "expires_on"]
 
-AUDIT_DDL = """
-create schema if not exists audit;
-create table if not exists audit.check_results (
-    run_id varchar,
-    checked_at timestamp not null,
-    suite varchar not null,
-    check_name varchar not null,
-    table_name varchar not null,
-    rule varchar not null,
-    description varchar,
-    severity varchar not null,       -- the severity that applied: error, warn (or warn by acceptance)
-    passed boolean not null,
-    failing_rows bigint not null,
-    examples varchar,                -- JSON: a few failing rows (aggregates or pseudonymised values only)
-    accepted_by varchar,
-    acceptance_reason varchar,
-    data_docs varchar
-);
-create or replace view audit.quarantine as
-select q.*, l.is_current, l.status as load_status
-from raw.quarantine as q
-inner join raw.load_ledger as l on q.load_id = l.load_id;
-"""
 
 
 @dataclass(frozen=True)
@@ -319,10 +296,6 @@ def batch_frame(con: duckdb.DuckDBPyConnection, suite: Suite) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- audit
-
-
-def ensure_audit(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(AUDIT_DDL)
 
 
 def record_outcome(con: duckdb.DuckDBPyConnection, outcome: SuiteOutcome, run_id: str | None) -> None:

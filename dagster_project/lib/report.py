@@ -23,6 +23,8 @@ import pandas as pd
 import vl_convert as vlc
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from dagster_project.feeds.registry import display_names
+
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 STATUS = {
     "green": {"label": "Grønn", "symbol": "●", "colour": "#1a7f37", "rank": 4},
@@ -33,16 +35,6 @@ STATUS = {
 }
 # d3-format has no nb-NO number locale: the Norwegian one spelled out (space between thousands, decimal comma).
 NUMBER_LOCALE = {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "currency": ["", " kr"]}
-SOURCE_NAMES = {
-    "helsenorge_usage": "Helsenorge: bruk",
-    "helsenorge_offering": "Helsenorge: tjenestetilbud",
-    "kj_lookups": "Kjernejournal: oppslag",
-    "kj_adoption": "Kjernejournal: innføring",
-    "pll": "Pasientens legemiddelliste",
-    "survey_citizens": "Innbyggerundersøkelsen",
-    "survey_personnel": "Helsepersonellundersøkelsen",
-    "manual": "Manuelt innrapporterte måltall",
-}
 
 
 def number(value: float | None, kind: str = "count") -> str:
@@ -241,7 +233,7 @@ def render_html(published_db: Path, today: date | None = None) -> str:
     publication = data["publication"]
     freshness = [
         {
-            "source": SOURCE_NAMES.get(r.source_family, r.source_family),
+            "source": display_names().get(r.source_family, r.source_family),
             "latest": r.latest_period,
             "files": int(r.n_files),
             "rows": number(r.n_rows),

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from dagster_project.feeds.base import Violation
 from dagster_project.lib.csv_io import CsvTable, FileRejected
 
 UNKNOWN_MUNICIPALITY = "9999"
@@ -39,12 +40,6 @@ _MUNICIPALITY_CODE = re.compile(r"\d{4}")
 _INTEGER = re.compile(r"-?\d+")
 _DECIMAL = re.compile(r"-?\d+(,\d+)?")
 _PERIOD = re.compile(r"\d{4}(-\d{2})?")
-
-
-@dataclass(frozen=True)
-class Violation:
-    rule: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -169,65 +164,6 @@ def decimal(column: str) -> RowRule:
         return []
 
     return rule
-
-
-# --------------------------------------------------------------------------- specs per family
-
-SPECS: dict[str, CsvSpec] = {
-    "helsenorge_usage": CsvSpec(
-        columns=["maaned", "kommunenummer", "tjeneste", "antall_besok", "antall_unike_brukere"],
-        row_rules=[
-            municipality("kommunenummer"),
-            one_of("tjeneste", frozenset(HELSENORGE_SERVICES), "unknown_service"),
-            non_negative_integer("antall_besok"),
-            non_negative_integer("antall_unike_brukere"),
-            unique_users_within_visits,
-        ],
-        key=("maaned", "kommunenummer", "tjeneste"),
-        file_rules=[period_matches_file("maaned")],
-    ),
-    "helsenorge_offering": CsvSpec(
-        columns=["kommunenummer", "tjeneste", "tilbys_fra"],
-        row_rules=[
-            municipality("kommunenummer", allow_unknown=False),
-            one_of("tjeneste", OFFERED_SERVICES, "unknown_service"),
-            iso_date_not_after_snapshot("tilbys_fra"),
-        ],
-        key=("kommunenummer", "tjeneste"),
-    ),
-    "kj_adoption": CsvSpec(
-        columns=["kommunenummer", "innfort_dato"],
-        row_rules=[
-            municipality("kommunenummer", allow_unknown=False),
-            iso_date_not_after_snapshot("innfort_dato"),
-        ],
-        key=("kommunenummer",),
-    ),
-    "pll": CsvSpec(
-        columns=[
-            "maaned",
-            "kommunenummer",
-            "tilrettelagt",
-            "antall_pasienter_med_pll",
-            "antall_oppslag",
-            "antall_virksomheter_som_oppdaterer",
-        ],
-        row_rules=[
-            municipality("kommunenummer", allow_unknown=False),
-            yes_no("tilrettelagt"),
-            non_negative_integer("antall_pasienter_med_pll"),
-            non_negative_integer("antall_oppslag"),
-            non_negative_integer("antall_virksomheter_som_oppdaterer"),
-        ],
-        key=("kommunenummer",),
-        file_rules=[period_matches_file("maaned")],
-    ),
-    "manual": CsvSpec(
-        columns=["measure_id", "periode", "verdi", "kilde", "kommentar"],
-        row_rules=[manual_measure, manual_period, decimal("verdi")],
-        key=("measure_id", "periode"),
-    ),
-}
 
 
 def check_rows(table: CsvTable, spec: CsvSpec, ctx: FileContext) -> tuple[list, list[tuple[int, Row, Violation]]]:

@@ -1,13 +1,18 @@
-"""Where things live, read from the environment (one place, so the CLI,
-Dagster resources and tests agree)."""
+"""The one settings object: built once (from the CLI's arguments over the environment)
+and passed down to the runner, the Dagster resources and dbt's --vars. Nothing below
+the CLI reads the environment for configuration (the pseudonym key, a secret, is read
+where it is used: lib/pseudonym.py).
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from dagster_project.warehouse.raw_zone import RawZone
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -22,12 +27,15 @@ INBOX_ENV_VAR = "EHELSE_INBOX"
 WAREHOUSE_ENV_VAR = "EHELSE_WAREHOUSE_DIR"
 SUPPRESSION_ENV_VAR = "EHELSE_MIN_CELL_COUNT"
 ACCEPTANCES_ENV_VAR = "EHELSE_ACCEPTANCES"
-LOOKUPS_TESTED_FROM_ENV_VAR = "EHELSE_LOOKUPS_TESTED_FROM"  # set by the dbt asset, read by dbt_project.yml
 INGEST_WORKERS_ENV_VAR = "EHELSE_INGEST_WORKERS"
 MEMORY_LIMIT_ENV_VAR = "EHELSE_DUCKDB_MEMORY_LIMIT"
+PG_URL_ENV_VAR = "EHELSE_PUBLISH_PG_URL"
+DEFAULT_INBOX = "data/inbox"
+DEFAULT_WAREHOUSE = "data/warehouse"
 # Per DuckDB process (ours and dbt's, which never work at the same time): keeps the
 # whole pipeline under 2 GB at national scale; DuckDB spills to disk beyond it.
 DEFAULT_MEMORY_LIMIT = "1GB"
+DEFAULT_MIN_CELL_COUNT = 5
 
 
 @dataclass(frozen=True)
@@ -38,8 +46,13 @@ class WarehousePaths:
 
     @property
     def working_db(self) -> Path:
-        """The database the pipeline writes (raw, staging, marts). BI tools never open it."""
+        """dbt's models and the audit tables. BI tools never open it."""
         return self.root / "warehouse.duckdb"
+
+    @property
+    def raw_zone(self) -> RawZone:
+        """Every accepted file version as Parquet, and the ledger (warehouse/raw_zone.py)."""
+        return RawZone(self.root / "raw")
 
     @property
     def published_db(self) -> Path:
@@ -60,19 +73,57 @@ class WarehousePaths:
     def parquet_dir(self) -> Path:
         return self.root / "published"
 
-
-def inbox_dir() -> Path:
-    return Path(os.environ.get(INBOX_ENV_VAR, "data/inbox")).resolve()
-
-
-def warehouse_dir() -> Path:
-    return Path(os.environ.get(WAREHOUSE_ENV_VAR, "data/warehouse")).resolve()
+    @property
+    def inbox_hashes(self) -> Path:
+        """sha256 of each inbox file by size and mtime, so unchanged files are not read again."""
+        return self.root / "inbox_sha256.json"
 
 
-def ingest_workers() -> int:
-    """Files ingested at once (each on its own DuckDB connection); default: the cores, at most 4."""
-    return max(1, int(os.environ.get(INGEST_WORKERS_ENV_VAR) or min(4, os.cpu_count() or 1)))
+def dbt_vars(paths: WarehousePaths, memory_limit: str, min_cell_count: int, **more: str) -> dict[str, object]:
+    """Everything dbt is told, as --vars (profiles.yml and the models read them; dbt reads
+    no configuration from the environment)."""
+    return {
+        "warehouse_dir": str(paths.root),
+        "raw_zone": str(paths.raw_zone.root),
+        "memory_limit": memory_limit,
+        "min_cell_count": min_cell_count,
+        **more,
+    }
 
 
-def duckdb_memory_limit() -> str:
-    return os.environ.get(MEMORY_LIMIT_ENV_VAR) or DEFAULT_MEMORY_LIMIT
+@dataclass(frozen=True)
+class Settings:
+    inbox: Path
+    warehouse_dir: Path
+    acceptances: Path
+    pg_url: str | None = None
+    min_cell_count: int = DEFAULT_MIN_CELL_COUNT
+    ingest_workers: int = 1
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
+
+    @property
+    def paths(self) -> WarehousePaths:
+        return WarehousePaths(self.warehouse_dir)
+
+    def dbt_vars(self, **more: str) -> dict[str, object]:
+        return dbt_vars(self.paths, self.memory_limit, self.min_cell_count, **more)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from the environment (EHELSE_*), with explicit values (the CLI's) winning."""
+        env = dict(os.environ if environ is None else environ)
+        settings = cls(
+            inbox=Path(env.get(INBOX_ENV_VAR) or DEFAULT_INBOX).resolve(),
+            warehouse_dir=Path(env.get(WAREHOUSE_ENV_VAR) or DEFAULT_WAREHOUSE).resolve(),
+            acceptances=Path(env.get(ACCEPTANCES_ENV_VAR) or EXPECTATIONS_DIR / "acceptances.csv").resolve(),
+            pg_url=env.get(PG_URL_ENV_VAR) or None,
+            min_cell_count=int(env.get(SUPPRESSION_ENV_VAR) or DEFAULT_MIN_CELL_COUNT),
+            # Files parsed at once (each on its own DuckDB cursor); default: the cores, at most 4.
+            ingest_workers=max(1, int(env.get(INGEST_WORKERS_ENV_VAR) or min(4, os.cpu_count() or 1))),
+            memory_limit=env.get(MEMORY_LIMIT_ENV_VAR) or DEFAULT_MEMORY_LIMIT,
+        )
+        given = {k: v for k, v in overrides.items() if v is not None}
+        for key in ("inbox", "warehouse_dir", "acceptances"):
+            if key in given:
+                given[key] = Path(given[key]).resolve()
+        return replace(settings, **given)

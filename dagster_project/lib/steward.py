@@ -8,24 +8,21 @@ Expectations), raw.quarantine (rows set aside at ingestion) and the ledger
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib import ledger
+from dagster_project.lib.settings import DEFAULT_MEMORY_LIMIT, WarehousePaths
 from dagster_project.lib.status import format_table
+from dagster_project.warehouse import ledger, working_db
 
 
-def format_quality(working_db: Path, max_examples: int = 3) -> str:
-    if not working_db.exists():
-        return f"no warehouse yet: {working_db} does not exist (run `ehelse run`)"
-    con = duckdb.connect(str(working_db), read_only=True)
-    try:
+def format_quality(paths: WarehousePaths, max_examples: int = 3) -> str:
+    if not paths.working_db.exists():
+        return f"no warehouse yet: {paths.working_db} does not exist (run `ehelse run`)"
+    with working_db.connect(paths, DEFAULT_MEMORY_LIMIT, read_only=True) as con:
         return "\n".join(
-            [*_gate_section(con, max_examples), "", *_quarantine_section(con), "", *_rejected_section(con)]
+            [*_gate_section(con, max_examples), "", *_quarantine_section(con), "", *_rejected_section(paths)]
         )
-    finally:
-        con.close()
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
@@ -88,18 +85,7 @@ def _gate_section(con: duckdb.DuckDBPyConnection, max_examples: int) -> list[str
 
 
 def _quarantine_section(con: duckdb.DuckDBPyConnection) -> list[str]:
-    if not _has_table(con, "raw", "quarantine"):
-        return ["Quarantine: empty."]
-    rows = con.execute(
-        """
-        select q.source_family, q.file_name, q.rule, count(*), min(q.line_number), any_value(q.message)
-        from raw.quarantine as q
-        inner join raw.load_ledger as l on q.load_id = l.load_id
-        where l.is_current
-        group by q.source_family, q.file_name, q.rule
-        order by q.source_family, q.file_name, q.rule
-        """
-    ).fetchall()
+    rows = ledger.quarantine_summary(con)
     if not rows:
         return ["Quarantine: no rows in the current file versions."]
     table = format_table(
@@ -109,10 +95,8 @@ def _quarantine_section(con: duckdb.DuckDBPyConnection) -> list[str]:
     return ["Quarantined rows in the current file versions (fix the file and re-deliver it, or accept):", table]
 
 
-def _rejected_section(con: duckdb.DuckDBPyConnection) -> list[str]:
-    if not _has_table(con, "raw", "load_ledger"):
-        return []
-    rows = ledger.rejected_files(con)
+def _rejected_section(paths: WarehousePaths) -> list[str]:
+    rows = ledger.rejected_files(paths.raw_zone)
     if not rows:
         return ["Rejected files: none."]
     return [

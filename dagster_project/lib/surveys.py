@@ -17,34 +17,22 @@ from functools import cache
 import duckdb
 import pandas as pd
 
+from dagster_project.feeds.base import InboxFile, ParsedFile, Table, Violation
 from dagster_project.lib.csv_io import FileRejected
-from dagster_project.lib.inbox import InboxFile
-from dagster_project.lib.rules import Violation
 from dagster_project.lib.settings import SEEDS_DIR
 
-SURVEY_OF_FAMILY = {"survey_citizens": "innbygger", "survey_personnel": "helsepersonell"}
 RESPONDENT_COLUMNS = ("respondent_id", "vekt", "fylkesnummer", "aldersgruppe", "kjonn")
-RAW_DDL = """
-create table if not exists raw.survey_respondents (
-    load_id varchar not null,
-    file_period varchar not null,
-    survey varchar not null,
-    source_row bigint not null,
-    respondent_id varchar not null,
-    vekt varchar not null,
-    fylkesnummer varchar not null,
-    aldersgruppe varchar not null,
-    kjonn varchar not null
-);
-create table if not exists raw.survey_answers (
-    load_id varchar not null,
-    file_period varchar not null,
-    survey varchar not null,
-    respondent_id varchar not null,
-    question_code varchar not null,
-    answer_code varchar not null
-);
-"""
+# Both survey feeds write these two raw tables; `survey` tells the surveys apart.
+SURVEY_TABLES = (
+    Table(
+        "survey_respondents",
+        {"survey": "varchar", "source_row": "bigint", **dict.fromkeys(RESPONDENT_COLUMNS, "varchar")},
+    ),
+    Table(
+        "survey_answers",
+        {"survey": "varchar", "respondent_id": "varchar", "question_code": "varchar", "answer_code": "varchar"},
+    ),
+)
 _DECIMAL = re.compile(r"\d+([.,]\d+)?")
 
 
@@ -65,10 +53,6 @@ def question_codes(survey: str) -> dict[str, frozenset[int]]:
 def county_codes() -> frozenset[str]:
     with (SEEDS_DIR / "municipalities.csv").open(encoding="utf-8") as f:
         return frozenset(r["county_code"] for r in csv.DictReader(f) if r["county_code"] != "99")
-
-
-def ensure_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(RAW_DDL)
 
 
 def _text(value: object) -> str:
@@ -122,10 +106,8 @@ def _answer_violations(answers: dict[str, str], allowed: dict[str, frozenset[int
     return violations
 
 
-def parse_survey(con: duckdb.DuckDBPyConnection, file: InboxFile):
-    from dagster_project.lib.ingest import ParsedFile
-
-    survey = SURVEY_OF_FAMILY[file.family.name]
+def parse_survey(con: duckdb.DuckDBPyConnection, file: InboxFile) -> ParsedFile:
+    survey = file.feed.extra["survey"]
     allowed = question_codes(survey)
     data = _read_workbook(file)
     missing = [c for c in RESPONDENT_COLUMNS if c not in data.columns]
@@ -155,23 +137,22 @@ def parse_survey(con: duckdb.DuckDBPyConnection, file: InboxFile):
         respondents.append([excel_row, *row.values()])
         answers += [[row["respondent_id"], q, code] for q, code in given.items() if code]
 
-    def insert(con: duckdb.DuckDBPyConnection, load_id: str) -> None:
-        prefix = [load_id, file.period, survey]
-        if respondents:
-            frame = pd.DataFrame(
-                [prefix + r for r in respondents],
-                columns=["load_id", "file_period", "survey", "source_row", *RESPONDENT_COLUMNS],
-            )
-            con.register("incoming_respondents", frame)
-            con.execute("insert into raw.survey_respondents by name select * from incoming_respondents")
-            con.unregister("incoming_respondents")
-        if answers:
-            frame = pd.DataFrame(
-                [prefix + a for a in answers],
-                columns=["load_id", "file_period", "survey", "respondent_id", "question_code", "answer_code"],
-            )
-            con.register("incoming_answers", frame)
-            con.execute("insert into raw.survey_answers by name select * from incoming_answers")
-            con.unregister("incoming_answers")
+    respondent_frame = pd.DataFrame(
+        [[survey, *r] for r in respondents], columns=list(SURVEY_TABLES[0].columns)
+    ).astype({"source_row": "int64"})
+    answer_frame = pd.DataFrame([[survey, *a] for a in answers], columns=list(SURVEY_TABLES[1].columns))
+    views = {table.name: f"incoming_{table.name}" for table in SURVEY_TABLES}
+    con.register(views["survey_respondents"], respondent_frame)
+    con.register(views["survey_answers"], answer_frame)
 
-    return ParsedFile("xlsx", len(data), len(respondents), quarantined, insert)
+    def cleanup(con: duckdb.DuckDBPyConnection) -> None:
+        for view in views.values():
+            con.unregister(view)
+
+    selects = {
+        table.name: "select "
+        + ", ".join(f"cast({c} as {t}) as {c}" for c, t in table.columns.items())
+        + f" from {views[table.name]}"
+        for table in SURVEY_TABLES
+    }
+    return ParsedFile("xlsx", len(data), len(respondents), quarantined, selects, cleanup)

@@ -1,4 +1,5 @@
-"""Connections: the warehouse (inbox, working DuckDB, published file) and dbt."""
+"""Connections: the warehouse (inbox, raw zone, working DuckDB, published file), built
+from the one Settings object (lib/settings.py)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,36 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from dagster_project.lib.settings import WarehousePaths, duckdb_memory_limit
+from dagster_project.lib.settings import (
+    DEFAULT_MEMORY_LIMIT,
+    DEFAULT_MIN_CELL_COUNT,
+    Settings,
+    WarehousePaths,
+    dbt_vars,
+)
+from dagster_project.warehouse import working_db
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """Where the inbox and the warehouse directory are (from EHELSE_INBOX / EHELSE_WAREHOUSE_DIR)."""
+    """Where the inbox and the warehouse directory are, and how hard to work."""
 
     inbox: str
     warehouse_dir: str
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
+    ingest_workers: int = 1
+    min_cell_count: int = DEFAULT_MIN_CELL_COUNT
+    pg_url: str = ""  # a PostgreSQL publication target (docs/bi.md), or none
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WarehouseResource:
+        return cls(
+            inbox=str(settings.inbox),
+            warehouse_dir=str(settings.warehouse_dir),
+            memory_limit=settings.memory_limit,
+            ingest_workers=settings.ingest_workers,
+            min_cell_count=settings.min_cell_count,
+            pg_url=settings.pg_url or "",
+        )
 
     @property
     def inbox_path(self) -> Path:
@@ -26,14 +49,11 @@ class WarehouseResource(dg.ConfigurableResource):
     def paths(self) -> WarehousePaths:
         return WarehousePaths(Path(self.warehouse_dir).resolve())
 
+    def dbt_vars(self, **more: str) -> dict[str, object]:
+        return dbt_vars(self.paths, self.memory_limit, self.min_cell_count, **more)
+
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A write connection to the working database, always closed: dbt runs in a
-        subprocess after us and DuckDB admits one writing process."""
-        self.paths.root.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(self.paths.working_db))
-        try:
-            con.execute("set memory_limit = ?", [duckdb_memory_limit()])
+        """A write connection to the working database with the raw zone attached as catalog `raw`."""
+        with working_db.connect(self.paths, self.memory_limit) as con:
             yield con
-        finally:
-            con.close()

@@ -6,26 +6,23 @@ stewards' acceptances and records every result in audit.check_results.
 fails on DuckDB with the pinned versions, so batches are pandas frames.)
 """
 
-import os
 from pathlib import Path
 
 import dagster as dg
 
 from dagster_project.lib import quality
-from dagster_project.lib.settings import ACCEPTANCES_ENV_VAR, EXPECTATIONS_DIR
+from dagster_project.lib.settings import EXPECTATIONS_DIR
 from dagster_project.resources import WarehouseResource
+from dagster_project.warehouse import working_db
 
 
 class GreatExpectationsResource(dg.ConfigurableResource):
     expectations_dir: str = str(EXPECTATIONS_DIR)
-    # Empty: EHELSE_ACCEPTANCES if set, else <expectations_dir>/acceptances.csv. Read at run
-    # time rather than through EnvVar, which cannot express an optional variable.
-    acceptances_file: str = ""
+    acceptances_file: str  # the stewards' acceptance file (Settings.acceptances)
 
     @property
     def acceptances_path(self) -> Path:
-        configured = self.acceptances_file or os.environ.get(ACCEPTANCES_ENV_VAR, "")
-        return Path(configured) if configured else Path(self.expectations_dir) / "acceptances.csv"
+        return Path(self.acceptances_file)
 
     def suites(self) -> list[quality.Suite]:
         return quality.load_suites(Path(self.expectations_dir))
@@ -38,6 +35,6 @@ class GreatExpectationsResource(dg.ConfigurableResource):
         with warehouse.connect() as con:
             frame = quality.batch_frame(con, suite)
             outcome = quality.validate_suite(suite, frame, acceptances, warehouse.paths.root)
-            quality.ensure_audit(con)
+            working_db.ensure_audit(warehouse.paths, con)
             quality.record_outcome(con, outcome, run_id)
         return outcome

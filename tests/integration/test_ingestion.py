@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.lib.inbox import scan_inbox
-from dagster_project.lib.ingest import ingest_file
+from dagster_project.feeds.inbox import scan_inbox
+from tests.conftest import load
 
 HEADER = "maaned;kommunenummer;tjeneste;antall_besok;antall_unike_brukere\r\n"
 
@@ -18,8 +18,8 @@ def usage_file(inbox: Path, month: str, rows: list[str], encoding: str = "utf-8"
     return path
 
 
-def load_all(con, inbox: Path):
-    return [ingest_file(con, f) for f in scan_inbox(inbox).files]
+def load_all(con, zone, inbox: Path):
+    return load(con, zone, *scan_inbox(inbox).files)
 
 
 def visits(con, month: str) -> int | None:
@@ -28,20 +28,22 @@ def visits(con, month: str) -> int | None:
     ).fetchone()[0]
 
 
-def test_same_file_twice_is_a_no_op(con, tmp_path: Path) -> None:
+def test_same_file_twice_is_a_no_op(con, zone, tmp_path: Path) -> None:
     usage_file(tmp_path, "2023-01", ["2023-01;0301;timeavtaler;100;50"])
-    assert [o.status for o in load_all(con, tmp_path)] == ["loaded"]
-    assert [o.status for o in load_all(con, tmp_path)] == ["skipped"]
+    assert [o.status for o in load_all(con, zone, tmp_path)] == ["loaded"]
+    assert [o.status for o in load_all(con, zone, tmp_path)] == ["skipped"]
     assert con.execute("select count(*) from raw.load_ledger").fetchone()[0] == 1
     assert visits(con, "2023-01") == 100
 
 
-def test_a_restatement_replaces_exactly_its_period_and_keeps_the_old_version_traceable(con, tmp_path: Path) -> None:
+def test_a_restatement_replaces_exactly_its_period_and_keeps_the_old_version_traceable(
+    con, zone, tmp_path: Path
+) -> None:
     usage_file(tmp_path, "2023-01", ["2023-01;0301;timeavtaler;100;50", "2023-01;4601;timeavtaler;40;20"])
     usage_file(tmp_path, "2023-02", ["2023-02;0301;timeavtaler;200;80"])
-    load_all(con, tmp_path)
+    load_all(con, zone, tmp_path)
     usage_file(tmp_path, "2023-01", ["2023-01;0301;timeavtaler;111;50"])
-    outcomes = {o.period: o.status for o in load_all(con, tmp_path)}
+    outcomes = {o.period: o.status for o in load_all(con, zone, tmp_path)}
     assert outcomes == {"2023-01": "restated", "2023-02": "skipped"}
     assert visits(con, "2023-01") == 111  # the old 4601 row is gone with its version
     assert visits(con, "2023-02") == 200
@@ -52,12 +54,12 @@ def test_a_restatement_replaces_exactly_its_period_and_keeps_the_old_version_tra
     assert ledger == [("loaded", False, True), ("restated", True, False)]
 
 
-def test_a_renamed_column_rejects_the_file_and_leaves_earlier_data_untouched(con, tmp_path: Path) -> None:
+def test_a_renamed_column_rejects_the_file_and_leaves_earlier_data_untouched(con, zone, tmp_path: Path) -> None:
     usage_file(tmp_path, "2023-01", ["2023-01;0301;timeavtaler;100;50"])
-    load_all(con, tmp_path)
+    load_all(con, zone, tmp_path)
     path = tmp_path / "helsenorge" / "helsenorge_bruk_2023-01.csv"
     path.write_text(HEADER.replace("antall_besok", "besok") + "2023-01;0301;timeavtaler;999;50\r\n")
-    [outcome] = load_all(con, tmp_path)
+    [outcome] = load_all(con, zone, tmp_path)
     assert outcome.status == "rejected"
     assert "missing column(s): antall_besok" in outcome.reason and "besok" in outcome.reason
     assert visits(con, "2023-01") == 100
@@ -69,13 +71,13 @@ def test_a_renamed_column_rejects_the_file_and_leaves_earlier_data_untouched(con
     [("cp1252", False, "windows-1252"), ("utf-8", True, "utf-8-sig"), ("utf-8", False, "utf-8")],
 )
 def test_windows_1252_and_bom_files_load_with_norwegian_letters_intact(
-    con, tmp_path: Path, encoding: str, bom: bool, detected: str
+    con, zone, tmp_path: Path, encoding: str, bom: bool, detected: str
 ) -> None:
     path = tmp_path / "manual" / "indikator_observasjoner.csv"
     path.parent.mkdir()
     text = "measure_id;periode;verdi;kilde;kommentar\r\n1.5;2023;18;Helsedirektoratet;Tromsø og Ålesund, ærlig talt\r\n"
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding))
-    [outcome] = load_all(con, tmp_path)
+    [outcome] = load_all(con, zone, tmp_path)
     assert outcome.status == "loaded"
     assert con.execute("select encoding from raw.load_ledger").fetchone()[0] == detected
     assert con.execute("select measure_id, kommentar from raw.manual_observations").fetchone() == (
@@ -84,7 +86,7 @@ def test_windows_1252_and_bom_files_load_with_norwegian_letters_intact(
     )
 
 
-def test_bad_rows_are_quarantined_with_file_line_and_rule_and_nothing_is_lost(con, tmp_path: Path) -> None:
+def test_bad_rows_are_quarantined_with_file_line_and_rule_and_nothing_is_lost(con, zone, tmp_path: Path) -> None:
     usage_file(
         tmp_path,
         "2023-04",
@@ -96,7 +98,7 @@ def test_bad_rows_are_quarantined_with_file_line_and_rule_and_nothing_is_lost(co
             "2023-04;3001;timeavtaler;10;5",  # Halden's 2020-2023 code: mapped later, not dropped
         ],
     )
-    [outcome] = load_all(con, tmp_path)
+    [outcome] = load_all(con, zone, tmp_path)
     assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined) == (5, 2, 3)
     quarantined = con.execute("select line_number, rule, message from raw.quarantine order by line_number").fetchall()
     assert [(q[0], q[1]) for q in quarantined] == [

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dagster_project.lib.inbox import scan_inbox
-from dagster_project.lib.ingest import ingest_file
+from dagster_project.feeds.inbox import scan_inbox
+from tests.conftest import load
 
 
 def survey_file(inbox: Path, name: str):
@@ -21,7 +21,9 @@ def rewrite(path: Path, change) -> pd.DataFrame:
     return sheets.get("data")
 
 
-def test_an_answer_code_outside_the_scale_quarantines_the_respondent_with_row_and_rule(con, demo_inbox: Path) -> None:
+def test_an_answer_code_outside_the_scale_quarantines_the_respondent_with_row_and_rule(
+    con, zone, demo_inbox: Path
+) -> None:
     name = "innbyggerundersokelsen_2022.xlsx"
 
     def break_rows(sheets):
@@ -29,7 +31,7 @@ def test_an_answer_code_outside_the_scale_quarantines_the_respondent_with_row_an
         sheets["data"].loc[9, "vekt"] = 0  # Excel row 11
 
     data = rewrite(demo_inbox / "surveys" / name, break_rows)
-    outcome = ingest_file(con, survey_file(demo_inbox, name))
+    outcome = load(con, zone, survey_file(demo_inbox, name))[0]
     assert (outcome.rows_read, outcome.rows_loaded, outcome.rows_quarantined) == (len(data), len(data) - 2, 2)
     rows = con.execute("select line_number, rule, message from raw.quarantine order by line_number").fetchall()
     assert [(r[0], r[1]) for r in rows] == [(6, "answer_outside_scale"), (11, "invalid_weight")]
@@ -38,16 +40,16 @@ def test_an_answer_code_outside_the_scale_quarantines_the_respondent_with_row_an
     assert loaded == len(data) - 2
 
 
-def test_a_workbook_without_the_data_sheet_is_rejected(con, demo_inbox: Path) -> None:
+def test_a_workbook_without_the_data_sheet_is_rejected(con, zone, demo_inbox: Path) -> None:
     name = "helsepersonellundersokelsen_2021.xlsx"
     rewrite(demo_inbox / "surveys" / name, lambda sheets: sheets.update({"svar": sheets.pop("data")}))
-    outcome = ingest_file(con, survey_file(demo_inbox, name))
+    outcome = load(con, zone, survey_file(demo_inbox, name))[0]
     assert outcome.status == "rejected"
     assert outcome.reason == "missing_sheet: no sheet named 'data' (found: sporsmal, svar)"
 
 
-def test_a_missing_weight_column_rejects_the_file(con, demo_inbox: Path) -> None:
+def test_a_missing_weight_column_rejects_the_file(con, zone, demo_inbox: Path) -> None:
     name = "helsepersonellundersokelsen_2022.xlsx"
     rewrite(demo_inbox / "surveys" / name, lambda sheets: sheets.update(data=sheets["data"].drop(columns="vekt")))
-    outcome = ingest_file(con, survey_file(demo_inbox, name))
+    outcome = load(con, zone, survey_file(demo_inbox, name))[0]
     assert outcome.status == "rejected" and "missing column(s): vekt" in outcome.reason

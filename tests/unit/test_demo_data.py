@@ -10,18 +10,18 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from dagster_project.feeds.inbox import scan_inbox
 
 from dagster_project.lib.demo_data import DemoConfig, generate, months
 from dagster_project.lib.fnr import is_valid_fnr
-from dagster_project.lib.inbox import scan_inbox
-from dagster_project.lib.ingest import known_municipality_codes
+from dagster_project.feeds.reference import known_municipality_codes
 from dagster_project.lib.rules import HELSENORGE_SERVICES
 
 CSV_HEADERS = {
     "helsenorge_usage": ["maaned", "kommunenummer", "tjeneste", "antall_besok", "antall_unike_brukere"],
     "helsenorge_offering": ["kommunenummer", "tjeneste", "tilbys_fra"],
     "kj_adoption": ["kommunenummer", "innfort_dato"],
-    "pll": [
+    "pll_monthly": [
         "maaned",
         "kommunenummer",
         "tilrettelagt",
@@ -29,7 +29,7 @@ CSV_HEADERS = {
         "antall_oppslag",
         "antall_virksomheter_som_oppdaterer",
     ],
-    "manual": ["measure_id", "periode", "verdi", "kilde", "kommentar"],
+    "manual_observations": ["measure_id", "periode", "verdi", "kilde", "kommentar"],
 }
 LOOKUP_FIELDS = {
     "tidspunkt",
@@ -55,27 +55,27 @@ def national(inbox: Path, month: str, service: str) -> int:
 def test_every_family_is_written_and_every_name_matches_the_contract(demo_inbox_template: Path) -> None:
     scan = scan_inbox(demo_inbox_template)
     assert scan.unmatched == []
-    families = {f.family.name for f in scan.files}
+    families = {f.feed.name for f in scan.files}
     assert families == {
         "helsenorge_usage",
         "helsenorge_offering",
         "kj_lookups",
         "kj_adoption",
-        "pll",
+        "pll_monthly",
         "survey_citizens",
         "survey_personnel",
-        "manual",
+        "manual_observations",
     }
     n_months = len(list(months("2021-01", "2022-12")))
-    assert sum(f.family.name == "helsenorge_usage" for f in scan.files) == n_months
-    assert sum(f.family.name == "kj_lookups" for f in scan.files) == 730  # every day of 2021 and 2022
+    assert sum(f.feed.name == "helsenorge_usage" for f in scan.files) == n_months
+    assert sum(f.feed.name == "kj_lookups" for f in scan.files) == 730  # every day of 2021 and 2022
 
 
 def test_csv_files_have_exactly_the_contract_columns(demo_inbox_template: Path) -> None:
     for file in scan_inbox(demo_inbox_template).files:
-        if file.family.name in CSV_HEADERS:
+        if file.feed.name in CSV_HEADERS:
             header = file.path.read_text(encoding="utf-8").splitlines()[0].split(";")
-            assert header == CSV_HEADERS[file.family.name], file.name
+            assert header == CSV_HEADERS[file.feed.name], file.name
 
 
 def test_helsenorge_rows_follow_the_row_rules(demo_inbox_template: Path) -> None:

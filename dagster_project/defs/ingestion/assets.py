@@ -1,22 +1,27 @@
-"""One asset per CSV family of inputs.md, landing rows in the raw schema.
+"""One ingestion asset per group of feeds that write the same raw tables (most feeds
+alone; the two surveys together), all derived from the feed registry.
 
-Monthly feeds are partitioned by month with a single-run backfill policy: a
+Daily and monthly feeds are partitioned with a single-run backfill policy: a
 backfill of any range is one run that loads every pending file of the range
-(already-loaded files cost one hash and one ledger look-up).
+(already-loaded files cost one hash). Ingestion writes the raw zone, not the
+working database, so it takes no writer lock: each feed loads under its own.
 """
 
 import dagster as dg
 
-from dagster_project.lib.inbox import FAMILIES, FAMILY_BY_NAME, FileFamily, scan_inbox
-from dagster_project.lib.ingest import LoadOutcome, ensure_raw_tables, ingest_files, record_unmatched
-from dagster_project.lib.settings import ingest_workers
+from dagster_project.feeds.base import Feed, Grain
+from dagster_project.feeds.inbox import scan_inbox
+from dagster_project.feeds.registry import feed_groups
+from dagster_project.lib.ingest import LoadOutcome, ingest_files, parsing_connection, record_unmatched
 from dagster_project.resources import WarehouseResource
 
-MONTHLY = dg.MonthlyPartitionsDefinition(start_date="2019-01", fmt="%Y-%m", end_offset=1)
-DAILY = dg.DailyPartitionsDefinition(start_date="2019-01-01", end_offset=1, timezone="Europe/Oslo")
+PARTITIONS: dict[Grain, dg.PartitionsDefinition] = {
+    "month": dg.MonthlyPartitionsDefinition(start_date="2019-01", fmt="%Y-%m", end_offset=1),
+    "day": dg.DailyPartitionsDefinition(start_date="2019-01-01", end_offset=1, timezone="Europe/Oslo"),
+}
 
-# Every write to the working DuckDB file shares one pool with a limit of 1
-# (dagster.yaml): DuckDB admits one writing process.
+# dbt, the quality checks and the publication write the working DuckDB file: one pool
+# with a limit of 1 (dagster.yaml), because DuckDB admits one writing process.
 WRITER_POOL = "duckdb_writer"
 
 
@@ -38,134 +43,67 @@ def _summarise(outcomes: list[LoadOutcome]) -> dict[str, dg.MetadataValue | int 
     }
 
 
-def load_family(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, *families: FileFamily
-) -> dg.MaterializeResult:
+def load_feeds(
+    context: dg.AssetExecutionContext | dg.OpExecutionContext, warehouse: WarehouseResource, feeds: tuple[Feed, ...]
+) -> dict:
     scan = scan_inbox(warehouse.inbox_path)
     wanted = set(context.partition_keys) if context.has_partition_key_range or context.has_partition_key else None
-    files = [f for f in scan.files if f.family in families and (wanted is None or f.period in wanted)]
-    outcomes: list[LoadOutcome] = []
-    with warehouse.connect() as con:
-        ensure_raw_tables(con, FAMILIES)
+    files = [f for f in scan.files if f.feed in feeds and (wanted is None or f.period in wanted)]
+    zone = warehouse.paths.raw_zone
+    con = parsing_connection(warehouse.memory_limit)
+    try:
 
         def progress(done: int) -> None:
             if done % 100 == 0:
-                context.log.info(f"{families[0].name}: {done}/{len(files)} files handled")
+                context.log.info(f"{feeds[0].name}: {done}/{len(files)} files handled")
 
-        outcomes += ingest_files(con, files, context.run_id, ingest_workers(), progress)
-        # Files whose names match no pattern are reported by the usage asset, once per content.
-        if families[0].name == "helsenorge_usage":
-            for path in scan.unmatched:
-                outcomes.append(record_unmatched(con, path, warehouse.inbox_path, context.run_id))
+        outcomes = ingest_files(con, zone, files, context.run_id, warehouse.ingest_workers, progress)
+        # Files whose names match no pattern are reported (once per content) by every ingestion run.
+        outcomes += [record_unmatched(con, zone, p, warehouse.inbox_path, context.run_id) for p in scan.unmatched]
+    finally:
+        con.close()
     for o in outcomes:
         if o.status == "rejected":
             context.log.error(f"rejected {o.file_name}: {o.reason}")
-    return dg.MaterializeResult(metadata=_summarise(outcomes))
+    return _summarise(outcomes)
 
 
-def _ingestion_asset(
-    family_name: str, description: str, partitions_def: dg.PartitionsDefinition | None
-) -> dg.AssetsDefinition:
-    family = FAMILY_BY_NAME[family_name]
-    schema, table = family.raw_table.split(".")
+def asset_key(table: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", table])
 
-    @dg.asset(
-        key=[schema, table],
-        group_name="raw",
-        description=description,
-        kinds={"duckdb", "python"},
-        owners=["team:data-engineering"],
-        partitions_def=partitions_def,
+
+def _ingestion_asset(tables: tuple[str, ...], feeds: tuple[Feed, ...]) -> dg.AssetsDefinition:
+    grains = {f.grain for f in feeds}
+    partitions_def = PARTITIONS.get(next(iter(grains))) if len(grains) == 1 else None
+    specs = [
+        dg.AssetSpec(
+            asset_key(table),
+            description=feeds[0].description if len(feeds) == 1 else f"Written by {', '.join(f.name for f in feeds)}.",
+            group_name="raw",
+            kinds={"parquet", "duckdb"},
+            owners=["team:data-engineering"],
+            partitions_def=partitions_def,
+            tags={"feed": feeds[0].name} if len(feeds) == 1 else {},
+        )
+        for table in tables
+    ]
+
+    @dg.multi_asset(
+        name="ingest_" + "_".join(f.name for f in feeds) if len(feeds) > 1 else f"ingest_{feeds[0].name}",
+        specs=specs,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
-        pool=WRITER_POOL,
-        tags={"source_family": family.name},
     )
-    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        return load_family(context, warehouse, family)
+    def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
+        metadata = load_feeds(context, warehouse, feeds)
+        for table in tables:
+            yield dg.MaterializeResult(asset_key=asset_key(table), metadata=metadata)
 
     return _asset
 
 
-helsenorge_usage = _ingestion_asset(
-    "helsenorge_usage",
-    "Helsenorge visits per municipality, service and month (helsenorge_bruk_YYYY-MM.csv).",
-    MONTHLY,
-)
-helsenorge_offering = _ingestion_asset(
-    "helsenorge_offering",
-    "Snapshots of municipalities offering Digihelsestasjon/Digihelse (helsenorge_tjenestetilbud_YYYY-MM-DD.csv).",
-    None,
-)
-kj_adoption = _ingestion_asset(
-    "kj_adoption",
-    "Snapshots of municipalities that have adopted kjernejournal (kj_innforing_YYYY-MM-DD.csv).",
-    None,
-)
-pll_monthly = _ingestion_asset(
-    "pll", "Pasientens legemiddelliste per municipality and month (pll_YYYY-MM.csv).", MONTHLY
-)
-manual_observations = _ingestion_asset(
-    "manual",
-    "Steward-entered observations (indikator_observasjoner.csv; the whole file is the truth).",
-    None,
-)
-
-kj_lookups = _ingestion_asset(
-    "kj_lookups",
-    "Kjernejournal lookup audit log, one row per lookup (kj_oppslag_YYYY-MM-DD.jsonl.gz, read by DuckDB); "
-    "fødselsnummer and HPR number replaced by HMAC pseudonyms at read time.",
-    DAILY,
-)
-
-
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            ["raw", "survey_respondents"],
-            description="Survey respondents (innbyggerundersokelsen_YYYY.xlsx, helsepersonellundersokelsen_YYYY.xlsx, "
-            "sheet data): internal only, never published.",
-            group_name="raw",
-            kinds={"duckdb", "pandas"},
-            owners=["team:data-engineering"],
-            tags={"source_family": "surveys"},
-        ),
-        dg.AssetSpec(
-            ["raw", "survey_answers"],
-            description="One row per respondent and answered question (blank = not asked is left out).",
-            group_name="raw",
-            kinds={"duckdb", "pandas"},
-            owners=["team:data-engineering"],
-            tags={"source_family": "surveys"},
-        ),
-    ],
-    pool=WRITER_POOL,
-)
-def survey_responses(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    result = load_family(context, warehouse, FAMILY_BY_NAME["survey_citizens"], FAMILY_BY_NAME["survey_personnel"])
-    yield dg.MaterializeResult(asset_key=["raw", "survey_respondents"], metadata=result.metadata)
-    yield dg.MaterializeResult(asset_key=["raw", "survey_answers"], metadata=result.metadata)
-
-
-# Which inbox families each ingestion asset loads (checks, jobs and the sensor read this).
-FAMILIES_BY_ASSET_KEY: dict[dg.AssetKey, list[str]] = {
-    dg.AssetKey(["raw", "helsenorge_usage"]): ["helsenorge_usage"],
-    dg.AssetKey(["raw", "helsenorge_offering"]): ["helsenorge_offering"],
-    dg.AssetKey(["raw", "kj_lookups"]): ["kj_lookups"],
-    dg.AssetKey(["raw", "kj_adoption"]): ["kj_adoption"],
-    dg.AssetKey(["raw", "pll_monthly"]): ["pll"],
-    dg.AssetKey(["raw", "survey_respondents"]): ["survey_citizens", "survey_personnel"],
-    dg.AssetKey(["raw", "manual_observations"]): ["manual"],
+# One asset per group of feeds; the feeds each asset loads (checks, jobs and the sensor read this).
+FEEDS_BY_ASSET: dict[dg.AssetKey, tuple[Feed, ...]] = {
+    asset_key(tables[0]): group for tables, group in feed_groups().items()
 }
-
-INGESTION_ASSETS = [
-    helsenorge_usage,
-    helsenorge_offering,
-    kj_lookups,
-    kj_adoption,
-    pll_monthly,
-    survey_responses,
-    manual_observations,
-]
-MONTHLY_INGESTION_ASSETS = [helsenorge_usage, pll_monthly]
-DAILY_INGESTION_ASSETS = [kj_lookups]
-PARTITIONED_INGESTION_ASSETS = MONTHLY_INGESTION_ASSETS + DAILY_INGESTION_ASSETS
+INGESTION_ASSETS = [_ingestion_asset(tables, group) for tables, group in feed_groups().items()]
+PARTITIONED_INGESTION_ASSETS = [a for a in INGESTION_ASSETS if a.partitions_def is not None]

@@ -1,11 +1,11 @@
-"""Ingestion rules as asset checks: the ledger must balance (blocking) and
-rejected files are reported (warning: the previous data stays published)."""
+"""Ingestion rules as asset checks on every ingestion asset: the ledger must balance
+(blocking) and rejected files are reported (warning: the previous data stays published)."""
 
 import dagster as dg
 
-from dagster_project.defs.ingestion.assets import FAMILIES_BY_ASSET_KEY
-from dagster_project.lib import ledger
+from dagster_project.defs.ingestion.assets import FEEDS_BY_ASSET
 from dagster_project.resources import WarehouseResource
+from dagster_project.warehouse import ledger
 
 
 def _ledger_checks(asset_key: dg.AssetKey, families: list[str]) -> list[dg.AssetChecksDefinition]:
@@ -14,12 +14,10 @@ def _ledger_checks(asset_key: dg.AssetKey, families: list[str]) -> list[dg.Asset
         asset=asset_key,
         name="ledger_balances",
         blocking=True,
-        description="rows read = rows loaded + rows quarantined for every file of the family",
+        description="rows read = rows loaded + rows quarantined for every file of the feed",
     )
     def ledger_balances(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.connect() as con:
-            ledger.ensure_ledger(con)
-            broken = [row for family in families for row in ledger.inconsistent_loads(con, family)]
+        broken = ledger.inconsistent_loads(warehouse.paths.raw_zone, families)
         return dg.AssetCheckResult(
             passed=not broken,
             severity=dg.AssetCheckSeverity.ERROR,
@@ -32,12 +30,10 @@ def _ledger_checks(asset_key: dg.AssetKey, families: list[str]) -> list[dg.Asset
     @dg.asset_check(
         asset=asset_key,
         name="no_rejected_files",
-        description="files of the family that were rejected and not replaced by a later good version",
+        description="files of the feed that were rejected and not replaced by a later good version",
     )
     def no_rejected_files(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.connect() as con:
-            ledger.ensure_ledger(con)
-            rejected = [(name, reason) for _, name, reason in ledger.rejected_files(con, families)]
+        rejected = [(name, reason) for _, name, reason in ledger.rejected_files(warehouse.paths.raw_zone, families)]
         return dg.AssetCheckResult(
             passed=not rejected,
             severity=dg.AssetCheckSeverity.WARN,
@@ -50,4 +46,6 @@ def _ledger_checks(asset_key: dg.AssetKey, families: list[str]) -> list[dg.Asset
     return [ledger_balances, no_rejected_files]
 
 
-INGESTION_CHECKS = [check for key, families in FAMILIES_BY_ASSET_KEY.items() for check in _ledger_checks(key, families)]
+INGESTION_CHECKS = [
+    check for key, feeds in FEEDS_BY_ASSET.items() for check in _ledger_checks(key, [f.name for f in feeds])
+]

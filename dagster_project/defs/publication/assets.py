@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from dagster_project.defs.ingestion.assets import FAMILIES_BY_ASSET_KEY, WRITER_POOL
+from dagster_project.defs.ingestion.assets import INGESTION_ASSETS, WRITER_POOL
 from dagster_project.defs.ingestion.checks import INGESTION_CHECKS
 from dagster_project.lib import quality
 from dagster_project.lib.publish import PUBLISHED_TABLES, publish
-from dagster_project.lib.publish_pg import pg_url, publish_to_postgres
+from dagster_project.lib.publish_pg import publish_to_postgres
 from dagster_project.lib.report import write_report
 from dagster_project.resources import WarehouseResource
 
@@ -17,7 +17,7 @@ from dagster_project.resources import WarehouseResource
 GUARDED_KEYS = sorted(
     {dg.AssetKey(["marts", table]) for table in PUBLISHED_TABLES}
     | {dg.AssetKey(suite.asset_path) for suite in quality.load_suites()}
-    | set(FAMILIES_BY_ASSET_KEY)
+    | {key for asset in INGESTION_ASSETS for key in asset.keys}
 )
 
 
@@ -39,10 +39,10 @@ def published(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
     publication = publish(warehouse.paths, other_checks_run=len(INGESTION_CHECKS), run_id=context.run_id)
     context.log.info(f"published {publication.publication_id} to {publication.path}")
     pg_tables: dict[str, int] = {}
-    if pg_url():
+    if warehouse.pg_url:
         # After the DuckDB file is in place: if this fails the run fails, PostgreSQL keeps the
         # previous publication, and the next run publishes (and loads) again.
-        pg_tables = publish_to_postgres(pg_url(), publication.path)
+        pg_tables = publish_to_postgres(warehouse.pg_url, publication.path)
         context.log.info(f"loaded {len(pg_tables)} tables into PostgreSQL schema marts")
     return dg.MaterializeResult(
         metadata={

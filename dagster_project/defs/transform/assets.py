@@ -1,12 +1,13 @@
 """The dbt project as Dagster assets; dbt tests become asset checks.
 
 The translator puts every dbt node under a key named after its layer
-(seeds/…, staging/…, intermediate/…, marts/…) and maps dbt sources onto the
-raw/… keys of the ingestion assets, so the graph is one lineage from inbox
-files to the published marts.
+(seeds/…, staging/…, intermediate/…, marts/…) and maps the dbt source `raw`
+onto the raw/… keys of the ingestion assets, so the graph is one lineage from
+inbox files to the published marts. The manifest is prepared explicitly
+(prepare_manifest, called when the definitions are built), never on import.
 """
 
-import os
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -15,17 +16,15 @@ from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
 from dagster_project.defs.ingestion.assets import WRITER_POOL
 from dagster_project.lib.publish import first_unpublished_day, write_build_summary
-from dagster_project.lib.settings import (
-    DBT_EXECUTABLE,
-    DBT_PROJECT_DIR,
-    LOOKUPS_TESTED_FROM_ENV_VAR,
-    WAREHOUSE_ENV_VAR,
-)
+from dagster_project.lib.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from dagster_project.resources import WarehouseResource
 from dagster_project.resources.dbt import EhelseDbtCliResource
 
-DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 _DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
+
+
+def dbt_project() -> DbtProject:
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
 def manifest_is_stale(project: DbtProject) -> bool:
@@ -42,13 +41,12 @@ def manifest_is_stale(project: DbtProject) -> bool:
     return False
 
 
-def ensure_manifest(project: DbtProject = DBT_PROJECT) -> None:
+def prepare_manifest(project: DbtProject, dbt_vars: Mapping[str, object]) -> None:
+    """`dbt parse` when the project changed since the last manifest (dagster-dbt's
+    prepare_if_dev, but also outside `dagster dev`: `ehelse run` needs it too)."""
     if manifest_is_stale(project):
         dbt = EhelseDbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
-        dbt.cli(["parse", "--quiet"], target_path=project.target_path).wait()
-
-
-ensure_manifest()
+        dbt.cli(["parse", "--quiet", "--vars", json.dumps(dict(dbt_vars))], target_path=project.target_path).wait()
 
 
 def with_row_counts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, events: list) -> Iterator[Any]:
@@ -60,7 +58,8 @@ def with_row_counts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         tables = {
             (schema, name)
             for schema, name in con.execute(
-                "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'"
+                "select table_schema, table_name from information_schema.tables "
+                "where table_type = 'BASE TABLE' and table_catalog = current_database()"
             ).fetchall()
         }
         counts = {
@@ -77,7 +76,7 @@ def with_row_counts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 class EhelseDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey(["raw", dbt_resource_props["identifier"]])
+            return dg.AssetKey(["raw", dbt_resource_props["name"]])
         return dg.AssetKey([self.get_group_name(dbt_resource_props), dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
@@ -89,26 +88,28 @@ class EhelseDbtTranslator(DagsterDbtTranslator):
         return ["team:analytics-engineering"]
 
 
-@dbt_assets(
-    manifest=DBT_PROJECT.manifest_path,
-    project=DBT_PROJECT,
-    dagster_dbt_translator=EhelseDbtTranslator(),
-    pool=WRITER_POOL,
-)
-def ehelse_dbt_models(
-    context: dg.AssetExecutionContext, dbt: EhelseDbtCliResource, warehouse: WarehouseResource
-) -> Iterator[Any]:
-    # profiles.yml reads the working database's directory from the environment;
-    # the dbt subprocess inherits ours, so make it the resource's absolute path.
-    os.environ[WAREHOUSE_ENV_VAR] = str(warehouse.paths.root)
-    warehouse.paths.root.mkdir(parents=True, exist_ok=True)
-    # The tests on the 73-million-row lookup history look at what is new since the last
-    # publication (the `where` of those tests in staging/kjernejournal/_kjernejournal__models.yml).
-    os.environ[LOOKUPS_TESTED_FROM_ENV_VAR] = first_unpublished_day(warehouse.paths)
-    invocation = dbt.cli(["build"], context=context)
-    # dagster-dbt's fetch_row_counts() keeps dbt-duckdb's connection open in this
-    # process, which then refuses our own connections to the file; count here instead.
-    events = list(invocation.stream())
-    yield from with_row_counts(context, warehouse, events)
-    # The publication step reports how many tests guarded it.
-    write_build_summary(warehouse.paths, invocation.get_artifact("run_results.json"))
+def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
+    """The dbt models as one multi-asset; the manifest must have been prepared."""
+
+    @dbt_assets(
+        manifest=project.manifest_path,
+        project=project,
+        dagster_dbt_translator=EhelseDbtTranslator(),
+        pool=WRITER_POOL,
+    )
+    def ehelse_dbt_models(
+        context: dg.AssetExecutionContext, dbt: EhelseDbtCliResource, warehouse: WarehouseResource
+    ) -> Iterator[Any]:
+        warehouse.paths.root.mkdir(parents=True, exist_ok=True)
+        # The tests on the 73-million-row lookup history look at what is new since the last
+        # publication (the `where` of those tests in staging/kjernejournal/_kjernejournal__models.yml).
+        dbt_vars = warehouse.dbt_vars(lookups_tested_from=first_unpublished_day(warehouse.paths))
+        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+        # dagster-dbt's fetch_row_counts() keeps dbt-duckdb's connection open in this
+        # process, which then refuses our own connections to the file; count here instead.
+        events = list(invocation.stream())
+        yield from with_row_counts(context, warehouse, events)
+        # The publication step reports how many tests guarded it.
+        write_build_summary(warehouse.paths, invocation.get_artifact("run_results.json"))
+
+    return ehelse_dbt_models

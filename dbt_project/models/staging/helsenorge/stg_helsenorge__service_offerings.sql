@@ -1,14 +1,14 @@
 with
 
 source as (
-    select * from {{ source('helsenorge', 'offering') }}
+    {{ current_rows('helsenorge_offering') }}
 ),
 
 renamed as (
     select
         load_id,
         source_line,
-        cast(file_period as date) as snapshot_date,
+        cast(period as date) as snapshot_date,
         kommunenummer as source_municipality_code,
         tjeneste as service_code,
         cast(tilbys_fra as date) as offered_from

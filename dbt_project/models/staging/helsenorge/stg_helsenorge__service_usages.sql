@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('helsenorge', 'usage') }}
+    {{ current_rows('helsenorge_usage') }}
 ),
 
 renamed as (

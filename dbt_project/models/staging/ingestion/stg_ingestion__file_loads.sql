@@ -1,27 +1,40 @@
+-- The ledger is append-only: what is current is derived here, by the rule of
+-- dagster_project/warehouse/ledger.py (LEDGER_VIEW): a load that loaded rows and
+-- that no later entry supersedes.
 with
 
 source as (
-    select * from {{ source('ingestion', 'load_ledger') }}
+    select * from {{ source('raw', 'load_ledger') }}
+),
+
+superseding as (
+    select
+        supersedes as load_id,
+        min(load_id) as superseded_by
+    from source
+    where supersedes is not null
+    group by supersedes
 ),
 
 renamed as (
     select
-        load_id,
-        file_name,
-        source_family,
-        period,
-        sha256,
-        size_bytes,
-        rows_read,
-        rows_loaded,
-        rows_quarantined,
-        status,
-        reason,
-        is_current,
-        superseded_by,
-        started_at,
-        finished_at
+        source.load_id,
+        source.file_name,
+        source.source_family,
+        source.period,
+        source.sha256,
+        source.size_bytes,
+        source.rows_read,
+        source.rows_loaded,
+        source.rows_quarantined,
+        source.status,
+        source.reason,
+        source.status in ('loaded', 'restated') and superseding.superseded_by is null as is_current,
+        superseding.superseded_by,
+        source.started_at,
+        source.finished_at
     from source
+    left join superseding on source.load_id = superseding.load_id
 )
 
 select * from renamed

@@ -1,14 +1,14 @@
 with
 
 source as (
-    select * from {{ source('kjernejournal', 'adoption') }}
+    {{ current_rows('kj_adoption') }}
 ),
 
 renamed as (
     select
         load_id,
         source_line,
-        cast(file_period as date) as snapshot_date,
+        cast(period as date) as snapshot_date,
         kommunenummer as source_municipality_code,
         cast(innfort_dato as date) as adopted_on
     from source

@@ -1,13 +1,13 @@
 with
 
 source as (
-    select * from {{ source('kjernejournal', 'lookups') }}
+    {{ current_rows('kj_lookups') }}
 ),
 
 renamed as (
     select
         load_id,
-        cast(file_period as date) as lookup_date,
+        cast(period as date) as lookup_date,
         cast(tidspunkt as timestamp with time zone) as looked_up_at,
         oppslag_id as lookup_id,
         hpr_pseudonym as personnel_pseudonym,

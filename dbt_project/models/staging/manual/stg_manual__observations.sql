@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('manual', 'observations') }}
+    {{ current_rows('manual_observations') }}
 ),
 
 renamed as (

@@ -1,7 +1,7 @@
 with
 
 source as (
-    select * from {{ source('pll', 'monthly') }}
+    {{ current_rows('pll_monthly') }}
 ),
 
 renamed as (

@@ -1,14 +1,14 @@
 with
 
 source as (
-    select * from {{ source('surveys', 'respondents') }}
+    {{ current_rows('survey_respondents') }}
 ),
 
 renamed as (
     select
         load_id,
         survey,
-        cast(file_period as integer) as survey_year,
+        cast(period as integer) as survey_year,
         source_row,
         respondent_id,
         cast(replace(vekt, ',', '.') as double) as weight,

@@ -1,0 +1,23 @@
+"""helsenorge/helsenorge_tjenestetilbud_YYYY-MM-DD.csv: municipalities offering a municipal service."""
+
+from dagster_project.feeds.csv_feed import csv_feed
+from dagster_project.lib.rules import OFFERED_SERVICES, CsvSpec, iso_date_not_after_snapshot, municipality, one_of
+
+FEED = csv_feed(
+    name="helsenorge_offering",
+    folder="helsenorge",
+    file_pattern="helsenorge_tjenestetilbud_{period}.csv",
+    grain="day",
+    spec=CsvSpec(
+        columns=["kommunenummer", "tjeneste", "tilbys_fra"],
+        row_rules=[
+            municipality("kommunenummer", allow_unknown=False),
+            one_of("tjeneste", OFFERED_SERVICES, "unknown_service"),
+            iso_date_not_after_snapshot("tilbys_fra"),
+        ],
+        key=("kommunenummer", "tjeneste"),
+    ),
+    display_name="Helsenorge: tjenestetilbud",
+    description="Snapshots of municipalities offering Digihelsestasjon/Digihelse "
+    "(helsenorge_tjenestetilbud_YYYY-MM-DD.csv).",
+)

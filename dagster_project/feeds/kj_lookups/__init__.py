@@ -1,0 +1,30 @@
+"""kjernejournal/kj_oppslag_YYYY-MM-DD.jsonl.gz: the day's audit log of kjernejournal lookups."""
+
+from dagster_project.feeds.base import Feed, Table
+from dagster_project.lib.lookups import parse_lookups
+
+FEED = Feed(
+    name="kj_lookups",
+    folder="kjernejournal",
+    file_pattern="kj_oppslag_{period}.jsonl.gz",
+    grain="day",
+    parse=parse_lookups,
+    tables=(
+        Table(
+            "kj_lookups",
+            {
+                "tidspunkt": "timestamp with time zone",
+                "oppslag_id": "varchar",
+                "hpr_pseudonym": "varchar",
+                "patient_pseudonym": "varchar",
+                "virksomhet_orgnr": "varchar",
+                "kommunenummer": "varchar",
+                "virksomhetstype": "varchar",
+                "handling": "varchar",
+            },
+        ),
+    ),
+    display_name="Kjernejournal: oppslag",
+    description="Kjernejournal lookup audit log, one row per lookup (kj_oppslag_YYYY-MM-DD.jsonl.gz, read by "
+    "DuckDB); fødselsnummer and HPR number replaced by HMAC pseudonyms at read time.",
+)

@@ -1,0 +1,21 @@
+"""Reference data the row rules check against, read from the dbt seeds (one copy of each list)."""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+
+from dagster_project.lib.settings import SEEDS_DIR
+
+
+@cache
+def known_municipality_codes() -> frozenset[str]:
+    """Every code of the 2019, 2020-2023 and 2024 structures, and 9999: the correspondence seed's sources."""
+    with (SEEDS_DIR / "municipality_code_map.csv").open(encoding="utf-8") as f:
+        return frozenset(row["source_code"] for row in csv.DictReader(f))
+
+
+@cache
+def manual_measure_ids() -> frozenset[str]:
+    with (SEEDS_DIR / "measure_catalog.csv").open(encoding="utf-8") as f:
+        return frozenset(row["measure_id"] for row in csv.DictReader(f) if row["source"] == "manual")

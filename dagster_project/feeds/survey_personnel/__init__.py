@@ -1,0 +1,16 @@
+"""surveys/helsepersonellundersokelsen_YYYY.xlsx: the health-personnel survey, one row per respondent."""
+
+from dagster_project.feeds.base import Feed
+from dagster_project.lib.surveys import SURVEY_TABLES, parse_survey
+
+FEED = Feed(
+    name="survey_personnel",
+    folder="surveys",
+    file_pattern="helsepersonellundersokelsen_{period}.xlsx",
+    grain="year",
+    parse=parse_survey,
+    tables=SURVEY_TABLES,
+    display_name="Helsepersonellundersøkelsen",
+    description="The health-personnel survey workbook (sheet data): internal only, never published.",
+    extra={"survey": "helsepersonell"},
+)

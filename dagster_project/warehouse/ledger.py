@@ -1,0 +1,358 @@
+"""The load ledger: append-only, one Parquet file per file handled, the commit point
+of every load. The only SQL on the ledger is in this module (and, for dbt, in
+the staging model stg_ingestion__file_loads, which applies the same rule).
+
+What is current is derived, never updated in place: a load is current when it
+loaded rows (status loaded or restated) and no later entry supersedes it. A
+restatement's entry names the load it supersedes.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.warehouse.raw_zone import RawZone, write_parquet
+
+STATUS_LOADED = "loaded"
+STATUS_UNCHANGED = "unchanged"
+STATUS_RESTATED = "restated"
+STATUS_REJECTED = "rejected"
+UNMATCHED = "unmatched"  # the source_family of files whose name matches no feed
+
+COLUMNS = {
+    "load_id": "varchar",
+    "file_name": "varchar",
+    "file_path": "varchar",
+    "source_family": "varchar",  # the feed's name
+    "period": "varchar",
+    "sha256": "varchar",
+    "size_bytes": "bigint",
+    "encoding": "varchar",
+    "rows_read": "bigint",
+    "rows_loaded": "bigint",
+    "rows_quarantined": "bigint",
+    "status": "varchar",  # loaded | unchanged | restated | rejected
+    "reason": "varchar",
+    "supersedes": "varchar",  # load_id of the version this restatement replaced
+    "started_at": "timestamp with time zone",
+    "finished_at": "timestamp with time zone",
+    "run_id": "varchar",
+}
+
+
+@dataclass
+class LedgerEntry:
+    load_id: str
+    file_name: str
+    file_path: str
+    source_family: str
+    period: str | None
+    sha256: str
+    size_bytes: int
+    encoding: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    status: str = STATUS_UNCHANGED
+    reason: str | None = None
+    supersedes: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    run_id: str | None = None
+
+
+def _ledger_glob(zone: RawZone) -> str:
+    return str(zone.ledger_dir / "*.parquet")
+
+
+def ensure(zone: RawZone, con: duckdb.DuckDBPyConnection) -> None:
+    """The ledger's zero-row schema file, so it can be read before the first entry."""
+    schema = zone.ledger_dir / "_schema.parquet"
+    if not schema.exists():
+        select = "select " + ", ".join(f"cast(null as {t}) as {c}" for c, t in COLUMNS.items()) + " limit 0"
+        write_parquet(con, select, schema, zone.tmp_dir)
+
+
+def commit(zone: RawZone, con: duckdb.DuckDBPyConnection, entry: LedgerEntry) -> None:
+    """Append the entry: the moment the file version it describes becomes part of the warehouse."""
+    values = asdict(entry)
+    select = "select " + ", ".join(f"cast(${c} as {t}) as {c}" for c, t in COLUMNS.items())
+    con.execute(f"create or replace temp table ledger_entry as {select}", values)
+    name = f"{entry.finished_at:%Y%m%dT%H%M%S%f}-{entry.load_id}.parquet"
+    write_parquet(con, "select * from ledger_entry", zone.ledger_dir / name, zone.tmp_dir)
+    con.execute("drop table ledger_entry")
+
+
+# --------------------------------------------------------------------------- reading
+
+# The ledger with what is derived from it: is_current and superseded_by.
+LEDGER_VIEW = """
+with entries as (
+    select * from read_parquet('{glob}', union_by_name = true)
+),
+superseding as (
+    select supersedes as load_id, min(load_id) as superseded_by
+    from entries where supersedes is not null group by supersedes
+)
+select
+    e.*,
+    e.status in ('loaded', 'restated') and s.superseded_by is null as is_current,
+    s.superseded_by
+from entries as e
+left join superseding as s on e.load_id = s.load_id
+"""
+
+
+def attach(zone: RawZone, con: duckdb.DuckDBPyConnection, tables: dict[str, dict[str, str]]) -> None:
+    """Make the raw zone readable on con as catalog `raw`: raw.load_ledger, raw.quarantine
+    (rows of committed loads) and raw.<table> (the current version of every period, with
+    load_id and file_period), so checks, publication and the steward query it by name."""
+    con.execute("attach if not exists ':memory:' as raw")
+    con.execute(f"create or replace view raw.load_ledger as {LEDGER_VIEW.format(glob=_ledger_glob(zone))}")
+    con.execute(
+        f"""
+        create or replace view raw.quarantine as
+        select * from read_parquet('{zone.quarantine_dir / "*.parquet"}', union_by_name = true)
+        where load_id in (select load_id from raw.load_ledger)
+        """
+    )
+    for table, columns in tables.items():
+        con.execute(
+            f"""
+            create or replace view raw.{table} as
+            select load_id, period as file_period, {", ".join(columns)}
+            from {zone.read_table_sql(table)}
+            where load_id in (select load_id from raw.load_ledger where is_current)
+            """
+        )
+
+
+def _rows(con: duckdb.DuckDBPyConnection, zone: RawZone, sql: str, params: list | None = None) -> list[tuple]:
+    con.execute("attach if not exists ':memory:' as raw")
+    con.execute(f"create or replace view raw.load_ledger as {LEDGER_VIEW.format(glob=_ledger_glob(zone))}")
+    return con.execute(sql, params or []).fetchall()
+
+
+@contextmanager
+def _connection(con: duckdb.DuckDBPyConnection | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    if con is not None:
+        yield con
+        return
+    own = duckdb.connect()
+    try:
+        yield own
+    finally:
+        own.close()
+
+
+def has_entries(zone: RawZone) -> bool:
+    return zone.ledger_dir.exists() and any(p.name != "_schema.parquet" for p in zone.ledger_dir.iterdir())
+
+
+def handled_files(zone: RawZone, con: duckdb.DuckDBPyConnection | None = None) -> dict[tuple[str, str], str]:
+    """(feed, file name) -> sha256 of the content the ledger last handled for it."""
+    if not has_entries(zone):
+        return {}
+    with _connection(con) as c:
+        rows = _rows(
+            c,
+            zone,
+            "select source_family, file_name, arg_max(sha256, finished_at) from raw.load_ledger "
+            "group by source_family, file_name",
+        )
+    return {(family, name): sha for family, name, sha in rows}
+
+
+def state_fingerprint(zone: RawZone) -> str:
+    """What the ledger holds, cheaply: its entry files (append-only, so their names suffice)."""
+    if not zone.ledger_dir.exists():
+        return ""
+    names = sorted(p.name for p in zone.ledger_dir.glob("*.parquet"))
+    return hashlib.sha256("\n".join(names).encode()).hexdigest()
+
+
+def inconsistent_loads(zone: RawZone, families: list[str]) -> list[tuple[str, int, int, int]]:
+    """Ledger entries of the feeds where rows read != rows loaded + rows quarantined (must be none)."""
+    with _connection(None) as c:
+        return _rows(
+            c,
+            zone,
+            "select file_name, rows_read, rows_loaded, rows_quarantined from raw.load_ledger "
+            "where list_contains(?, source_family) and rows_read <> rows_loaded + rows_quarantined",
+            [families],
+        )
+
+
+def rejected_files(zone: RawZone, families: list[str] | None = None) -> list[tuple[str, str, str]]:
+    """(feed, file name, reason) of every file whose latest ledger entry is a rejection: its
+    period keeps its previous data until a good version arrives."""
+    if not has_entries(zone):
+        return []
+    with _connection(None) as c:
+        rows = _rows(
+            c,
+            zone,
+            """
+            select source_family, file_name, reason from (
+                select *, row_number() over (partition by source_family, file_name order by finished_at desc) as rank
+                from raw.load_ledger
+            )
+            where rank = 1 and status = 'rejected'
+            order by source_family, file_name
+            """,
+        )
+    return [r for r in rows if families is None or r[0] in families]
+
+
+def quarantine_summary(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """(feed, file, rule, rows, first line, a message) of the rows quarantined from the current
+    file versions, on a connection with the raw zone attached."""
+    return con.execute(
+        """
+        select q.source_family, q.file_name, q.rule, count(*), min(q.line_number), any_value(q.message)
+        from raw.quarantine as q
+        inner join raw.load_ledger as l on q.load_id = l.load_id
+        where l.is_current
+        group by q.source_family, q.file_name, q.rule
+        order by q.source_family, q.file_name, q.rule
+        """
+    ).fetchall()
+
+
+def current_loads_summary(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """(files, rows quarantined) of the current loads, on a connection with the raw zone attached."""
+    return con.execute(
+        "select count(*), coalesce(sum(rows_quarantined), 0) from raw.load_ledger where is_current"
+    ).fetchone()
+
+
+def first_current_period_not_in(con: duckdb.DuckDBPyConnection, family: str, published_load_ids_sql: str) -> str | None:
+    """The earliest period of `family` whose current load is not among the given load ids."""
+    [(first,)] = con.execute(
+        f"""
+        select min(period) from raw.load_ledger
+        where source_family = ? and is_current and load_id not in ({published_load_ids_sql})
+        """,
+        [family],
+    ).fetchall()
+    return first
+
+
+# --------------------------------------------------------------------------- ingestion's view
+
+
+@dataclass
+class KnownFile:
+    """What the ledger already knows about a file and its period.
+
+    Content identity is per partition: two snapshot dates whose files happen
+    to be identical are two partitions, both loaded.
+    """
+
+    already_handled: bool  # the last entry for this file name has this content: nothing to do
+    loaded_before: bool  # this content was loaded for this period before (now superseded): a no-op
+    current_load_id: str | None  # the load that holds the file's period now
+
+
+@dataclass
+class LedgerState:
+    """The ledger of one feed in memory, for a batch of loads under the feed's lock."""
+
+    latest_sha: dict[str, str] = field(default_factory=dict)  # file name -> sha256 of its last entry
+    loaded: set[tuple[str, str]] = field(default_factory=set)  # (period, sha256) ever loaded
+    current: dict[str, str] = field(default_factory=dict)  # period -> current load_id
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def lookup(self, file_name: str, sha256: str, period: str) -> KnownFile:
+        with self._lock:
+            return KnownFile(
+                already_handled=self.latest_sha.get(file_name) == sha256,
+                loaded_before=(period, sha256) in self.loaded,
+                current_load_id=self.current.get(period),
+            )
+
+    def record(self, entry: LedgerEntry) -> None:
+        with self._lock:
+            self.latest_sha[entry.file_name] = entry.sha256
+            if entry.status in (STATUS_LOADED, STATUS_RESTATED):
+                self.loaded.add((entry.period or "", entry.sha256))
+                self.current[entry.period or ""] = entry.load_id
+
+
+def state_of(zone: RawZone, family: str) -> LedgerState:
+    state = LedgerState()
+    if not has_entries(zone):
+        return state
+    with _connection(None) as c:
+        rows = _rows(
+            c,
+            zone,
+            "select file_name, period, sha256, status, is_current, load_id from raw.load_ledger "
+            "where source_family = ? order by finished_at",
+            [family],
+        )
+    for file_name, period, sha, status, is_current, load_id in rows:
+        state.latest_sha[file_name] = sha
+        if status in (STATUS_LOADED, STATUS_RESTATED):
+            state.loaded.add((period or "", sha))
+        if is_current:
+            state.current[period or ""] = load_id
+    return state
+
+
+@contextmanager
+def feed_lock(zone: RawZone, family: str) -> Iterator[None]:
+    """One process at a time loads a feed, so that its ledger decisions (what is current,
+    what a restatement supersedes) are consistent; other feeds load meanwhile."""
+    zone.locks_dir.mkdir(parents=True, exist_ok=True)
+    with (zone.locks_dir / f"{family}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --------------------------------------------------------------------------- content hashes
+
+
+def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_cached_by_stat(path: Path, cache: dict[str, list]) -> tuple[str, bool]:
+    """sha256 of path, from cache when its size and mtime are as recorded there, else hashed.
+
+    cache maps str(path) to [size, mtime_ns, sha256] and is updated; the bool says whether
+    the file was read.
+    """
+    stat = path.stat()
+    known = cache.get(str(path))
+    if known and known[:2] == [stat.st_size, stat.st_mtime_ns]:
+        return known[2], False
+    sha = sha256_of(path)
+    cache[str(path)] = [stat.st_size, stat.st_mtime_ns, sha]
+    return sha, True
+
+
+def load_hash_cache(cache_file: Path) -> dict[str, list]:
+    """The size+mtime hash cache; a damaged one is rebuilt rather than stopping every run."""
+    try:
+        cache = json.loads(cache_file.read_text())
+    except (OSError, ValueError):
+        return {}
+    return cache if isinstance(cache, dict) else {}
