@@ -4,8 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export EHELSE_INBOX ?= $(CURDIR)/data/inbox
-export EHELSE_WAREHOUSE_DIR ?= $(CURDIR)/data/warehouse
+# Paths and every other setting default in one place, dagster_project/lib/settings.py
+# (data/inbox and data/warehouse under the directory make runs in), overridden by EHELSE_*.
 
 .PHONY: demo test dev docs lint bench install clean browser postgres
 
@@ -20,7 +20,7 @@ install: $(STAMP)
 
 ## demo: install, write a synthetic inbox, run ingest -> dbt build -> gate -> publish, print status
 demo: $(STAMP)
-	$(BIN)/ehelse demo-data --inbox "$(EHELSE_INBOX)"
+	$(BIN)/ehelse demo-data
 	$(BIN)/ehelse run
 	$(BIN)/ehelse status
 
@@ -53,7 +53,7 @@ dev: $(STAMP)
 
 ## docs: the dbt data dictionary (dbt docs generate) into dbt_project/target
 docs: $(STAMP)
-	cd dbt_project && EHELSE_WAREHOUSE_DIR="$(EHELSE_WAREHOUSE_DIR)" ../$(BIN)/dbt docs generate --profiles-dir .
+	$(BIN)/ehelse dbt docs generate
 
 ## bench: the benchmarks (figures printed, not timed tests); see docs/performance.md
 # national_year.py writes a 13-month national fixture (~3 GB, ~10 min) into data/bench once.

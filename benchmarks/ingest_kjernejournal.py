@@ -75,17 +75,15 @@ def run_generate(inbox: Path, days: int, per_day: int) -> dict:
 
 
 def run_project(inbox: Path, warehouse: Path) -> dict:
-    import duckdb
+    from dagster_project.feeds.inbox import scan_inbox
+    from dagster_project.lib.ingest import ingest_files, parsing_connection
+    from dagster_project.lib.settings import Settings, WarehousePaths
 
-    from dagster_project.feeds.inbox import FAMILIES, scan_inbox
-    from dagster_project.lib.ingest import ensure_raw_tables, ingest_files
-    from dagster_project.lib.settings import ingest_workers
-
-    files = [f for f in scan_inbox(inbox).files if f.family.name == "kj_lookups"]
+    files = [f for f in scan_inbox(inbox).files if f.feed.name == "kj_lookups"]
     start = time.perf_counter()
-    con = duckdb.connect(str(warehouse / "warehouse.duckdb"))
-    ensure_raw_tables(con, FAMILIES)
-    outcomes = ingest_files(con, files, workers=ingest_workers())
+    settings = Settings.from_env()
+    con = parsing_connection(settings.memory_limit)
+    outcomes = ingest_files(con, WarehousePaths(warehouse).raw_zone, files, workers=settings.ingest_workers)
     con.close()
     return {
         "events": sum(o.rows_read for o in outcomes),

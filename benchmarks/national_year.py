@@ -110,9 +110,9 @@ def measured(cmd: list[str], env: dict[str, str]) -> dict:
 
 def month_of(file) -> str:
     """The month an inbox file is delivered in: its period's month; a survey in January; manual at the start."""
-    if file.family.grain == "year":
+    if file.feed.grain == "year":
         return f"{file.period}-01"
-    if file.family.grain == "whole":
+    if file.feed.grain == "whole":
         return FIRST_MONTH
     return file.period[:7]
 
@@ -207,19 +207,20 @@ def lower_bound(inbox: Path) -> dict:
 def contract_floor(inbox: Path, database: Path) -> dict:
     """Bare DuckDB doing only what the input contract obliges for the lookup logs: read each
     file, replace both identifiers by their keyed pseudonym (HMAC over the file's distinct
-    values) and store the typed rows; no row rules, ledger, quarantine, Dagster or dbt.
-    Two files at a time on their own cursors, as ingestion does."""
+    values) and store the typed rows as one Parquet file each (the raw zone's types); no row
+    rules, ledger, quarantine, Dagster or dbt. Two files at a time on their own cursors, as
+    ingestion does."""
+    import shutil
     from concurrent.futures import ThreadPoolExecutor
 
     import duckdb
 
-    from dagster_project.lib.lookups import RAW_DDL, READ_JSON_OPTIONS
+    from dagster_project.lib.lookups import READ_JSON_OPTIONS
     from dagster_project.lib.pseudonym import hmac_pads, pseudonym_key, pseudonym_sql
 
-    database.unlink(missing_ok=True)
-    con = duckdb.connect(str(database))
-    con.execute("create schema raw")
-    con.execute(RAW_DDL)
+    shutil.rmtree(database, ignore_errors=True)
+    database.mkdir(parents=True)
+    con = duckdb.connect()
     pads = hmac_pads(pseudonym_key())
     files = sorted((inbox / "kjernejournal").glob("kj_oppslag_*.jsonl.gz"))
 
@@ -233,15 +234,16 @@ def contract_floor(inbox: Path, database: Path) -> dict:
                 pads,
             )
         cur.execute(
+            f"""
+            copy (
+                select cast(d.tidspunkt as timestamptz) as tidspunkt, d.oppslag_id,
+                    cast(h.pseudonym as varchar) as hpr_pseudonym, cast(f.pseudonym as varchar) as patient_pseudonym,
+                    d.virksomhet_orgnr, d.kommunenummer, d.virksomhetstype, d.handling
+                from day as d
+                inner join fnr as f on d.pasient_fnr = f.value
+                inner join hpr as h on d.hpr_nummer = h.value
+            ) to '{database / (path.name + ".parquet")}' (format parquet, compression zstd)
             """
-            insert into raw.kj_lookups
-            select 'floor', cast(? as date), cast(d.tidspunkt as timestamptz), cast(d.oppslag_id as uuid),
-                h.pseudonym, f.pseudonym, d.virksomhet_orgnr, d.kommunenummer, d.virksomhetstype, d.handling
-            from day as d
-            inner join fnr as f on d.pasient_fnr = f.value
-            inner join hpr as h on d.hpr_nummer = h.value
-            """,
-            [path.name[11:21]],
         )
         cur.close()
 
@@ -249,9 +251,9 @@ def contract_floor(inbox: Path, database: Path) -> dict:
     with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(store, files))
     seconds = time.perf_counter() - start
-    [(rows,)] = con.execute("select count(*) from raw.kj_lookups").fetchall()
+    [(rows,)] = con.execute(f"select count(*) from read_parquet('{database}/*.parquet')").fetchall()
     con.close()
-    database.unlink()
+    shutil.rmtree(database)
     return {"files": len(files), "rows": rows, "seconds": round(seconds, 1)}
 
 
@@ -275,8 +277,12 @@ def load_breakdown(warehouse: Path) -> dict:
     first start to last finish) and dbt build's own elapsed time (run_results.json)."""
     import duckdb
 
-    con = duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True)
+    from dagster_project.lib.settings import WarehousePaths
+    from dagster_project.warehouse.working_db import attach_raw_zone
+
+    con = duckdb.connect()
     try:
+        attach_raw_zone(WarehousePaths(warehouse), con)
         spans = con.execute(
             """
             select source_family, count(*), sum(rows_loaded),
@@ -316,23 +322,24 @@ def _noop_breakdown_in_process() -> dict:
     start = time.perf_counter()
     from dagster_project import runner
     from dagster_project.feeds.inbox import scan_inbox
-    from dagster_project.lib.ingest import LOADABLE_FAMILIES
-    from dagster_project.lib.settings import WarehousePaths, inbox_dir, warehouse_dir
+    from dagster_project.lib.ingest import pending_files
+    from dagster_project.lib.settings import Settings
+    from dagster_project.warehouse import ledger
 
     timings["import the runner (no Dagster, no dbt)"] = time.perf_counter() - start
-    paths = WarehousePaths(warehouse_dir())
+    settings = Settings.from_env()
+    paths = settings.paths
     step = time.perf_counter()
-    scan = scan_inbox(inbox_dir())
+    scan = scan_inbox(settings.inbox)
     timings["scan the inbox"] = time.perf_counter() - step
     step = time.perf_counter()
-    runner.project_fingerprint()
+    runner.project_fingerprint(settings)
     timings["fingerprint dbt project, suites, acceptances"] = time.perf_counter() - step
     step = time.perf_counter()
-    runner.ledger_state(paths)
+    ledger.state_fingerprint(paths.raw_zone)
     timings["read the ledger state"] = time.perf_counter() - step
     step = time.perf_counter()
-    loadable = [f for f in scan.files if f.family.name in LOADABLE_FAMILIES]
-    pending = runner.pending_files(paths, loadable, scan.unmatched)
+    pending = pending_files(paths.raw_zone, scan.files, scan.unmatched, settings.inbox, paths.inbox_hashes)
     timings["compare inbox files with the ledger"] = time.perf_counter() - step
     assert not pending, f"{len(pending)} file(s) pending: not a no-op"
     return {k: round(v, 3) for k, v in timings.items()}
@@ -386,7 +393,7 @@ def main() -> None:
         print(json.dumps(lower_bound(args.inbox)))
         return
     if args.mode == "contract-floor":
-        print(json.dumps(contract_floor(args.inbox, args.warehouse / "floor.duckdb")))
+        print(json.dumps(contract_floor(args.inbox, args.warehouse / "floor")))
         return
     if args.mode == "noop-breakdown":
         print(json.dumps(_noop_breakdown_in_process()))

@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -166,4 +167,7 @@ def run_pipeline(settings: Settings | None = None) -> RunOutcome:
             + notes,
         )
     fingerprint_file.write_text(f"{project_fingerprint(settings)} {ledger.state_fingerprint(paths.raw_zone)}")
+    removed = ledger.sweep(paths.raw_zone, settings.raw_retention_days, datetime.now(UTC))
+    if removed:
+        notes += f"\n  raw zone: {len(removed)} superseded or uncommitted file version(s) removed"
     return RunOutcome(True, True, f"published {paths.published_db}{notes}")

@@ -30,6 +30,7 @@ ACCEPTANCES_ENV_VAR = "EHELSE_ACCEPTANCES"
 INGEST_WORKERS_ENV_VAR = "EHELSE_INGEST_WORKERS"
 MEMORY_LIMIT_ENV_VAR = "EHELSE_DUCKDB_MEMORY_LIMIT"
 PG_URL_ENV_VAR = "EHELSE_PUBLISH_PG_URL"
+RAW_RETENTION_ENV_VAR = "EHELSE_RAW_RETENTION_DAYS"
 DEFAULT_INBOX = "data/inbox"
 DEFAULT_WAREHOUSE = "data/warehouse"
 # Per DuckDB process (ours and dbt's, which never work at the same time): keeps the
@@ -100,6 +101,8 @@ class Settings:
     min_cell_count: int = DEFAULT_MIN_CELL_COUNT
     ingest_workers: int = 1
     memory_limit: str = DEFAULT_MEMORY_LIMIT
+    # Days a superseded file version stays in the raw zone; None keeps every version.
+    raw_retention_days: int | None = None
 
     @property
     def paths(self) -> WarehousePaths:
@@ -121,6 +124,7 @@ class Settings:
             # Files parsed at once (each on its own DuckDB cursor); default: the cores, at most 4.
             ingest_workers=max(1, int(env.get(INGEST_WORKERS_ENV_VAR) or min(4, os.cpu_count() or 1))),
             memory_limit=env.get(MEMORY_LIMIT_ENV_VAR) or DEFAULT_MEMORY_LIMIT,
+            raw_retention_days=int(env[RAW_RETENTION_ENV_VAR]) if env.get(RAW_RETENTION_ENV_VAR) else None,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("inbox", "warehouse_dir", "acceptances"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -246,6 +247,45 @@ def first_current_period_not_in(con: duckdb.DuckDBPyConnection, family: str, pub
         [family],
     ).fetchall()
     return first
+
+
+def sweep(zone: RawZone, retention_days: int | None, now: datetime) -> list[Path]:
+    """Remove from the raw zone what no one may need: file versions superseded more than
+    `retention_days` ago (None keeps every version; their ledger entries always stay), and
+    versions no ledger entry names (a load that died before its commit) once a day old."""
+    if not has_entries(zone):
+        return []
+    with _connection(None) as c:
+        known = {
+            r[0]: r[1:]
+            for r in _rows(
+                c,
+                zone,
+                """
+            select l.load_id, l.is_current, s.finished_at
+            from raw.load_ledger as l left join raw.load_ledger as s on s.load_id = l.superseded_by
+        """,
+            )
+        }
+    removed = []
+    for directory in zone.root.glob("*/period=*/load_id=*"):
+        load_id = directory.name.removeprefix("load_id=")
+        if load_id == "none":
+            continue  # the table's schema file
+        if load_id not in known:
+            expired = now.timestamp() - directory.stat().st_mtime > 86_400
+        else:
+            is_current, superseded_at = known[load_id]
+            expired = (
+                retention_days is not None
+                and not is_current
+                and superseded_at is not None
+                and (now - superseded_at).days >= retention_days
+            )
+        if expired:
+            shutil.rmtree(directory)
+            removed.append(directory)
+    return removed
 
 
 # --------------------------------------------------------------------------- ingestion's view

@@ -123,12 +123,12 @@ def test_a_feed_declared_in_the_registry_alone_is_an_asset_a_check_a_job_target_
 ) -> None:
     import importlib
 
+    import dagster_project.defs as defs_package
     import dagster_project.defs.ingestion.assets as assets
     import dagster_project.defs.ingestion.checks as checks
     import dagster_project.defs.pipeline.jobs as jobs
     import dagster_project.defs.pipeline.schedules as schedules
     import dagster_project.defs.pipeline.sensors as sensors
-    import dagster_project.defs as defs_package
 
     modules = [assets, checks, jobs, schedules, sensors, defs_package]
     try:

@@ -10,8 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.lib.publish_pg import PG_URL_ENV_VAR
-from dagster_project.lib.settings import WarehousePaths
+from dagster_project.lib.settings import PG_URL_ENV_VAR, WarehousePaths
 from dagster_project.runner import run_pipeline
 
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)

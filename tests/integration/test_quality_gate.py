@@ -61,7 +61,7 @@ def test_a_90_percent_volume_collapse_blocks_publication_and_keeps_the_file(publ
     assert "raw__helsenorge_usage.monthly_volume_change (error)" in outcome.message
     assert "2022-06" in outcome.message
     assert sha256(published) == before
-    report = format_quality(WarehousePaths(warehouse).working_db)
+    report = format_quality(WarehousePaths(warehouse))
     assert "Quality gate REFUSED" in report and "'row_key': '2022-06'" in report
     # The Data Docs are rendered once, after the refused run, from each suite's newest validation.
     index = Path(report.split("Data Docs: ")[1].split()[0])
@@ -138,7 +138,7 @@ def test_a_negative_count_is_quarantined_and_publishes_with_a_warning(published_
     assert outcome.ok and outcome.published, outcome.message
     assert "staging__stg_ingestion__file_loads.no_quarantined_rows (warn)" in outcome.message
     assert sha256(WarehousePaths(warehouse).published_db) != before
-    report = format_quality(WarehousePaths(warehouse).working_db)
+    report = format_quality(WarehousePaths(warehouse))
     assert "helsenorge_bruk_2022-09.csv" in report and "negative_count" in report
     assert "line 6" in report or "  6  " in report
 
@@ -160,7 +160,7 @@ def test_a_survey_answer_code_8_fails_the_survey_and_blocks_publication(publishe
     assert "staging__stg_ingestion__file_loads.survey_answers_on_scale (error)" in outcome.message
     assert "innbyggerundersokelsen_2022.xlsx" in outcome.message
     assert sha256(published) == before
-    report = format_quality(WarehousePaths(warehouse).working_db)
+    report = format_quality(WarehousePaths(warehouse))
     assert "answer_outside_scale" in report
 
 
