@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 from dagster_project.lib.settings import (
@@ -53,19 +54,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     _configure_paths(args)
     from dagster_project.runner import run_pipeline
 
-    outcome = run_pipeline()
+    outcome = run_pipeline(as_of=args.as_of.isoformat() if args.as_of else "")
     print(outcome.message)
     return 0 if outcome.ok else 1
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     _, paths = _configure_paths(args)
-    from dagster_project.lib.status import format_status
+    from dagster_project.lib.publish import PublicationNotFound, open_publication
+    from dagster_project.lib.status import AsOfOutOfRange, format_status
 
-    if not paths.published_db.exists():
-        print(f"no publication yet: {paths.published_db} does not exist (run `ehelse run`)", file=sys.stderr)
+    try:
+        with open_publication(paths, args.publication) as con:
+            print(format_status(con, args.as_of))
+    except (PublicationNotFound, AsOfOutOfRange) as error:
+        print(error, file=sys.stderr)
         return 1
-    print(format_status(paths.published_db))
     return 0
 
 
@@ -82,14 +86,39 @@ def cmd_quality(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     _, paths = _configure_paths(args)
+    from dagster_project.lib.publish import PublicationNotFound
     from dagster_project.lib.report import write_report
+    from dagster_project.lib.status import AsOfOutOfRange
 
-    if not paths.published_db.exists():
-        print(f"no publication yet: {paths.published_db} does not exist (run `ehelse run`)", file=sys.stderr)
+    try:
+        out = write_report(
+            paths.published_db,
+            Path(args.out) if args.out else paths.report,
+            as_of=args.as_of,
+            publication_id=args.publication,
+        )
+    except (PublicationNotFound, AsOfOutOfRange) as error:
+        print(error, file=sys.stderr)
         return 1
-    out = write_report(paths.published_db, Path(args.out) if args.out else paths.report)
     print(f"status report: {out}")
     return 0
+
+
+def _as_of_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from None
+
+
+def _add_as_of_argument(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("--as-of", type=_as_of_date, metavar="YYYY-MM-DD", help=f"status as of this date ({default})")
+
+
+def _add_publication_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--publication", metavar="ID", help="read an archived publication (published/archive/<ID>/) instead"
+    )
 
 
 def _add_warehouse_argument(parser: argparse.ArgumentParser) -> None:
@@ -123,10 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="ingest -> dbt build -> quality gate -> publish, once")
     run.add_argument("--inbox", help=f"inbox directory (default ${INBOX_ENV_VAR} or data/inbox)")
     _add_warehouse_argument(run)
+    _add_as_of_argument(run, "default today")
     run.set_defaults(func=cmd_run)
 
     status = sub.add_parser("status", help="print marts.measure_status and the goal summary from published.duckdb")
     _add_warehouse_argument(status)
+    _add_as_of_argument(status, "default: the publication's as-of date, today for a run of today")
+    _add_publication_argument(status)
     status.set_defaults(func=cmd_status)
     quality = sub.add_parser(
         "quality", help="the latest quality-gate result: failed checks, quarantined rows, rejected files"
@@ -136,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write the council's status report (HTML, bokmål) from published.duckdb")
     report.add_argument("--out", help="output file (default <warehouse>/status_report.html)")
     _add_warehouse_argument(report)
+    _add_as_of_argument(report, "default: the publication's as-of date, today for a run of today")
+    _add_publication_argument(report)
     report.set_defaults(func=cmd_report)
     return parser
 

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -150,10 +151,13 @@ def _materialized(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> bool:
     )
 
 
-def run_pipeline() -> RunOutcome:
+def run_pipeline(as_of: str = "") -> RunOutcome:
+    """as_of: the date statuses are computed as of (YYYY-MM-DD), default today."""
+    as_of = as_of or date.today().isoformat()
     paths = WarehousePaths(warehouse_dir())
     scan = scan_inbox(inbox_dir())
-    fingerprint = f"{project_fingerprint()} {ledger_state(paths)}"
+    # A publication is as of a date: another date (or a new day) is owed a publication.
+    fingerprint = f"{project_fingerprint()} {ledger_state(paths)} as-of {as_of}"
     fingerprint_file = paths.root / "last_publication_fingerprint"
     loadable = [f for f in scan.files if f.family.name in LOADABLE_FAMILIES]
     pending = pending_files(paths, loadable, scan.unmatched)
@@ -206,7 +210,9 @@ def run_pipeline() -> RunOutcome:
             return RunOutcome(False, False, "ingestion failed:\n  " + "\n  ".join(_failures(result)))
 
     result = defs.resolve_job_def("transform_and_publish").execute_in_process(
-        instance=instance, run_config=QUIET, raise_on_error=False
+        instance=instance,
+        run_config={**QUIET, "ops": {"ehelse_dbt_models": {"config": {"as_of_date": as_of}}}},
+        raise_on_error=False,
     )
     # Once per run, whatever the gate decided: the steward reads them most after a refusal.
     quality.build_data_docs(paths.root)
@@ -225,5 +231,5 @@ def run_pipeline() -> RunOutcome:
             + "\n  ".join(blocking or ["the run failed"])
             + notes,
         )
-    fingerprint_file.write_text(f"{project_fingerprint()} {ledger_state(paths)}")
+    fingerprint_file.write_text(f"{project_fingerprint()} {ledger_state(paths)} as-of {as_of}")
     return RunOutcome(True, True, f"published {paths.published_db}{notes}")

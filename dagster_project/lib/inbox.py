@@ -66,6 +66,7 @@ FAMILIES: tuple[FileFamily, ...] = (
         "raw.survey_answers",
     ),
     _family("manual", "manual", r"indikator_observasjoner\.csv", "whole", "raw.manual_observations"),
+    _family("manual_comments", "manual", r"indikator_kommentarer\.csv", "whole", "raw.manual_comments"),
 )
 FAMILY_BY_NAME = {f.name: f for f in FAMILIES}
 

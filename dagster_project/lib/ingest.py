@@ -52,6 +52,14 @@ def manual_measure_ids() -> frozenset[str]:
         return frozenset(row["measure_id"] for row in csv.DictReader(f) if row["source"] == "manual")
 
 
+@cache
+def catalog_ids() -> frozenset[str]:
+    """Every measure_id and indicator_id: what a steward comment may be about."""
+    with (SEEDS_DIR / "measure_catalog.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return frozenset(row["measure_id"] for row in rows) | frozenset(row["indicator_id"] for row in rows)
+
+
 def raw_table_ddl(table: str, spec: CsvSpec) -> str:
     columns = ",\n    ".join(f"{c} varchar" for c in spec.columns)
     return f"""
@@ -90,7 +98,7 @@ class ParsedFile:
 
 def parse_csv(con: duckdb.DuckDBPyConnection, file: InboxFile) -> ParsedFile:
     spec = SPECS[file.family.name]
-    ctx = FileContext(file.name, file.period, known_municipality_codes(), manual_measure_ids())
+    ctx = FileContext(file.name, file.period, known_municipality_codes(), manual_measure_ids(), catalog_ids())
     table = read_csv(file.path, spec.columns)
     valid, quarantined = check_rows(table, spec, ctx)
     columns = ["load_id", "file_period", "source_line", *spec.columns]

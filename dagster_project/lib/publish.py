@@ -13,27 +13,38 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.settings import WarehousePaths
+from dagster_project.lib.settings import WarehousePaths, archive_retention_months
 
 PUBLISHED_TABLES = (
     "dim_measure",
     "fct_measure_value",
     "measure_status",
+    "measure_status_history",
+    "measure_status_daily",
     "goal_summary",
+    "goal_summary_history",
+    "goal_summary_daily",
     "municipality_adoption",
     "kjernejournal_lookups_monthly",
+    "pll_usage_monthly",
 )
 # Column names that would mean person-level data leaked into a published table.
 FORBIDDEN_COLUMNS = re.compile(r"fnr|fodselsnummer|hpr|pseudonym|respondent|pasient_id", re.IGNORECASE)
 
 
 class PublicationRefused(Exception):
+    pass
+
+
+class PublicationNotFound(Exception):
     pass
 
 
@@ -168,6 +179,7 @@ def publish(paths: WarehousePaths, other_checks_run: int = 0, run_id: str | None
         con.close()
     os.replace(tmp, paths.published_db)
     _write_parquet(paths)
+    _archive(paths, publication_id, now)
     return Publication(
         publication_id,
         now,
@@ -289,3 +301,73 @@ def _write_parquet(paths: WarehousePaths) -> None:
     for file in staging.iterdir():
         os.replace(file, paths.parquet_dir / file.name)
     staging.rmdir()
+
+
+# --------------------------------------------------------------------------- publication history
+
+
+def archive_dir(paths: WarehousePaths) -> Path:
+    return paths.parquet_dir / "archive"
+
+
+def _archive(paths: WarehousePaths, publication_id: str, now: datetime) -> None:
+    """published/archive/<publication_id>/: the Parquet copies as published, so the report a council
+    saw can be rendered again whatever is restated later (outputs.md, "Publication history")."""
+    target = archive_dir(paths) / publication_id
+    staging = archive_dir(paths) / f".{publication_id}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for file in paths.parquet_dir.glob("*.parquet"):
+        shutil.copy2(file, staging / file.name)
+    os.replace(staging, target)  # a reader sees the archived publication whole or not at all
+    _apply_retention(paths, now)
+
+
+def _published_at(publication_id: str) -> datetime | None:
+    try:
+        return datetime.strptime(publication_id[:16], "%Y%m%dT%H%M%SZ")
+    except ValueError:
+        return None
+
+
+def _apply_retention(paths: WarehousePaths, now: datetime) -> None:
+    """Keep every publication of the last N months (setting, default 24); the newest always stays."""
+    months = archive_retention_months()
+    cutoff_index = now.year * 12 + now.month - 1 - months
+    kept = sorted(d for d in archive_dir(paths).iterdir() if d.is_dir() and not d.name.startswith("."))
+    for directory in kept[:-1]:
+        published_at = _published_at(directory.name)
+        if published_at is None:
+            continue  # not ours: never delete what we did not write
+        index = published_at.year * 12 + published_at.month - 1
+        if index < cutoff_index or (index == cutoff_index and published_at.day < now.day):
+            shutil.rmtree(directory)
+
+
+def archived_publications(paths: WarehousePaths) -> list[str]:
+    if not archive_dir(paths).exists():
+        return []
+    return sorted(d.name for d in archive_dir(paths).iterdir() if d.is_dir() and not d.name.startswith("."))
+
+
+@contextmanager
+def open_publication(paths: WarehousePaths, publication_id: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only view of a publication as schema `marts`: published.duckdb, or (with an id) the
+    archived Parquet copies, so the status and the report read both the same way."""
+    if publication_id is None:
+        if not paths.published_db.exists():
+            raise PublicationNotFound(f"no publication yet: {paths.published_db} does not exist (run `ehelse run`)")
+        con = duckdb.connect(str(paths.published_db), read_only=True)
+    else:
+        folder = archive_dir(paths) / publication_id
+        if not publication_id or "/" in publication_id or not folder.is_dir():
+            kept = ", ".join(archived_publications(paths)[-5:]) or "none"
+            raise PublicationNotFound(f"publication {publication_id!r} is not in {archive_dir(paths)} (latest: {kept})")
+        con = duckdb.connect()
+        con.execute("create schema marts")
+        for file in sorted(folder.glob("*.parquet")):
+            con.execute(f"create view marts.{file.stem} as select * from read_parquet('{file}')")
+    try:
+        yield con
+    finally:
+        con.close()

@@ -25,6 +25,8 @@ ACCEPTANCES_ENV_VAR = "EHELSE_ACCEPTANCES"
 LOOKUPS_TESTED_FROM_ENV_VAR = "EHELSE_LOOKUPS_TESTED_FROM"  # set by the dbt asset, read by dbt_project.yml
 INGEST_WORKERS_ENV_VAR = "EHELSE_INGEST_WORKERS"
 MEMORY_LIMIT_ENV_VAR = "EHELSE_DUCKDB_MEMORY_LIMIT"
+ARCHIVE_MONTHS_ENV_VAR = "EHELSE_ARCHIVE_MONTHS"  # publications kept under published/archive (outputs.md)
+DEFAULT_ARCHIVE_MONTHS = 24
 # Per DuckDB process (ours and dbt's, which never work at the same time): keeps the
 # whole pipeline under 2 GB at national scale; DuckDB spills to disk beyond it.
 DEFAULT_MEMORY_LIMIT = "1GB"
@@ -76,3 +78,8 @@ def ingest_workers() -> int:
 
 def duckdb_memory_limit() -> str:
     return os.environ.get(MEMORY_LIMIT_ENV_VAR) or DEFAULT_MEMORY_LIMIT
+
+
+def archive_retention_months() -> int:
+    """How many months of publications published/archive keeps (default 24)."""
+    return int(os.environ.get(ARCHIVE_MONTHS_ENV_VAR) or DEFAULT_ARCHIVE_MONTHS)

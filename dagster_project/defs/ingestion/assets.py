@@ -109,6 +109,11 @@ manual_observations = _ingestion_asset(
     "Steward-entered observations (indikator_observasjoner.csv; the whole file is the truth).",
     None,
 )
+manual_comments = _ingestion_asset(
+    "manual_comments",
+    "Stewards' written assessments per measure or indicator (indikator_kommentarer.csv; the whole file is the truth).",
+    None,
+)
 
 kj_lookups = _ingestion_asset(
     "kj_lookups",
@@ -155,6 +160,7 @@ FAMILIES_BY_ASSET_KEY: dict[dg.AssetKey, list[str]] = {
     dg.AssetKey(["raw", "pll_monthly"]): ["pll"],
     dg.AssetKey(["raw", "survey_respondents"]): ["survey_citizens", "survey_personnel"],
     dg.AssetKey(["raw", "manual_observations"]): ["manual"],
+    dg.AssetKey(["raw", "manual_comments"]): ["manual_comments"],
 }
 
 INGESTION_ASSETS = [
@@ -165,6 +171,7 @@ INGESTION_ASSETS = [
     pll_monthly,
     survey_responses,
     manual_observations,
+    manual_comments,
 ]
 MONTHLY_INGESTION_ASSETS = [helsenorge_usage, pll_monthly]
 DAILY_INGESTION_ASSETS = [kj_lookups]

@@ -6,8 +6,10 @@ raw/… keys of the ingestion assets, so the graph is one lineage from inbox
 files to the published marts.
 """
 
+import json
 import os
 from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -74,6 +76,12 @@ def with_row_counts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         yield event
 
 
+class DbtBuildConfig(dg.Config):
+    """Run config of the dbt build: the date statuses are computed as of (YYYY-MM-DD, empty = today)."""
+
+    as_of_date: str = ""
+
+
 class EhelseDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -96,7 +104,10 @@ class EhelseDbtTranslator(DagsterDbtTranslator):
     pool=WRITER_POOL,
 )
 def ehelse_dbt_models(
-    context: dg.AssetExecutionContext, dbt: EhelseDbtCliResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    dbt: EhelseDbtCliResource,
+    warehouse: WarehouseResource,
+    config: DbtBuildConfig,
 ) -> Iterator[Any]:
     # profiles.yml reads the working database's directory from the environment;
     # the dbt subprocess inherits ours, so make it the resource's absolute path.
@@ -105,7 +116,9 @@ def ehelse_dbt_models(
     # The tests on the 73-million-row lookup history look at what is new since the last
     # publication (the `where` of those tests in staging/kjernejournal/_kjernejournal__models.yml).
     os.environ[LOOKUPS_TESTED_FROM_ENV_VAR] = first_unpublished_day(warehouse.paths)
-    invocation = dbt.cli(["build"], context=context)
+    # The as-of date is resolved here, so every model of the build judges the same day.
+    as_of = date.fromisoformat(config.as_of_date) if config.as_of_date else date.today()
+    invocation = dbt.cli(["build", "--vars", json.dumps({"as_of_date": as_of.isoformat()})], context=context)
     # dagster-dbt's fetch_row_counts() keeps dbt-duckdb's connection open in this
     # process, which then refuses our own connections to the file; count here instead.
     events = list(invocation.stream())
