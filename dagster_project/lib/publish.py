@@ -334,11 +334,13 @@ def _apply_retention(paths: WarehousePaths, now: datetime) -> None:
     """Keep every publication of the last N months (setting, default 24); the newest always stays."""
     months = archive_retention_months()
     cutoff_index = now.year * 12 + now.month - 1 - months
-    kept = sorted(d for d in archive_dir(paths).iterdir() if d.is_dir() and not d.name.startswith("."))
-    for directory in kept[:-1]:
-        published_at = _published_at(directory.name)
-        if published_at is None:
-            continue  # not ours: never delete what we did not write
+    # Only folders named by a publication id are ours: never delete what we did not write.
+    ours = sorted(
+        (published_at, d)
+        for d in archive_dir(paths).iterdir()
+        if d.is_dir() and (published_at := _published_at(d.name)) is not None
+    )
+    for published_at, directory in ours[:-1]:
         index = published_at.year * 12 + published_at.month - 1
         if index < cutoff_index or (index == cutoff_index and published_at.day < now.day):
             shutil.rmtree(directory)

@@ -51,6 +51,7 @@ SOURCE_NAMES = {
     "survey_citizens": "Innbyggerundersøkelsen",
     "survey_personnel": "Helsepersonellundersøkelsen",
     "manual": "Manuelt innrapporterte måltall",
+    "manual_comments": "Forvalternes kommentarer",
 }
 
 
