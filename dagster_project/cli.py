@@ -8,6 +8,7 @@ import logging
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 from dagster_project.lib.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, Settings
@@ -15,7 +16,12 @@ from dagster_project.lib.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, Setti
 
 def _settings(args: argparse.Namespace) -> Settings:
     """The one settings object of this command: its arguments over the environment."""
-    return Settings.from_env(inbox=getattr(args, "inbox", None), warehouse_dir=getattr(args, "warehouse", None))
+    as_of = getattr(args, "as_of", None)
+    return Settings.from_env(
+        inbox=getattr(args, "inbox", None),
+        warehouse_dir=getattr(args, "warehouse", None),
+        as_of_date=as_of.isoformat() if as_of else None,
+    )
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
@@ -51,12 +57,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     paths = _settings(args).paths
-    from dagster_project.lib.status import format_status
+    from dagster_project.lib.publish import PublicationNotFound, open_publication
+    from dagster_project.lib.status import AsOfOutOfRange, format_status
 
-    if not paths.published_db.exists():
-        print(f"no publication yet: {paths.published_db} does not exist (run `ehelse run`)", file=sys.stderr)
+    try:
+        with open_publication(paths, args.publication) as con:
+            print(format_status(con, args.as_of))
+    except (PublicationNotFound, AsOfOutOfRange) as error:
+        print(error, file=sys.stderr)
         return 1
-    print(format_status(paths.published_db))
     return 0
 
 
@@ -73,12 +82,20 @@ def cmd_quality(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     paths = _settings(args).paths
+    from dagster_project.lib.publish import PublicationNotFound
     from dagster_project.lib.report import write_report
+    from dagster_project.lib.status import AsOfOutOfRange
 
-    if not paths.published_db.exists():
-        print(f"no publication yet: {paths.published_db} does not exist (run `ehelse run`)", file=sys.stderr)
+    try:
+        out = write_report(
+            paths.published_db,
+            Path(args.out) if args.out else paths.report,
+            as_of=args.as_of,
+            publication_id=args.publication,
+        )
+    except (PublicationNotFound, AsOfOutOfRange) as error:
+        print(error, file=sys.stderr)
         return 1
-    out = write_report(paths.published_db, Path(args.out) if args.out else paths.report)
     print(f"status report: {out}")
     return 0
 
@@ -98,6 +115,23 @@ def cmd_dbt_sources(args: argparse.Namespace) -> int:
     changed = write_sources_yml()
     print(f"{SOURCES_FILE}: {'written' if changed else 'up to date'}")
     return 0
+
+
+def _as_of_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a YYYY-MM-DD date") from None
+
+
+def _add_as_of_argument(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("--as-of", type=_as_of_date, metavar="YYYY-MM-DD", help=f"status as of this date ({default})")
+
+
+def _add_publication_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--publication", metavar="ID", help="read an archived publication (published/archive/<ID>/) instead"
+    )
 
 
 def _add_warehouse_argument(parser: argparse.ArgumentParser) -> None:
@@ -131,10 +165,13 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="ingest -> dbt build -> quality gate -> publish, once")
     run.add_argument("--inbox", help=f"inbox directory (default ${INBOX_ENV_VAR} or data/inbox)")
     _add_warehouse_argument(run)
+    _add_as_of_argument(run, "default today")
     run.set_defaults(func=cmd_run)
 
     status = sub.add_parser("status", help="print marts.measure_status and the goal summary from published.duckdb")
     _add_warehouse_argument(status)
+    _add_as_of_argument(status, "default: the publication's as-of date, today for a run of today")
+    _add_publication_argument(status)
     status.set_defaults(func=cmd_status)
     quality = sub.add_parser(
         "quality", help="the latest quality-gate result: failed checks, quarantined rows, rejected files"
@@ -144,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write the council's status report (HTML, bokmål) from published.duckdb")
     report.add_argument("--out", help="output file (default <warehouse>/status_report.html)")
     _add_warehouse_argument(report)
+    _add_as_of_argument(report, "default: the publication's as-of date, today for a run of today")
+    _add_publication_argument(report)
     report.set_defaults(func=cmd_report)
     dbt = sub.add_parser("dbt", help="run dbt (e.g. `ehelse dbt docs generate`) with the pipeline's --vars")
     _add_warehouse_argument(dbt)

@@ -15,7 +15,7 @@ import hashlib
 import logging
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import dagster as dg
 
@@ -90,13 +90,20 @@ def _materialized(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> bool:
     )
 
 
+def _fingerprint(settings: Settings, as_of: str) -> str:
+    """What a publication was made from: project, ledger state and as-of date."""
+    return f"{project_fingerprint(settings)} {ledger.state_fingerprint(settings.paths.raw_zone)} as-of {as_of}"
+
+
 def run_pipeline(settings: Settings | None = None) -> RunOutcome:
     """One run; `settings` default to the environment's (the CLI passes its own)."""
     settings = settings or Settings.from_env()
+    as_of = settings.as_of_date or date.today().isoformat()
     paths = settings.paths
     migrate_legacy_raw(paths)
     scan = scan_inbox(settings.inbox)
-    fingerprint = f"{project_fingerprint(settings)} {ledger.state_fingerprint(paths.raw_zone)}"
+    # A publication is as of a date: another date (or a new day) is owed a publication.
+    fingerprint = _fingerprint(settings, as_of)
     fingerprint_file = paths.root / "last_publication_fingerprint"
     pending = pending_files(paths.raw_zone, scan.files, scan.unmatched, settings.inbox, paths.inbox_hashes)
     if (
@@ -147,7 +154,9 @@ def run_pipeline(settings: Settings | None = None) -> RunOutcome:
             return RunOutcome(False, False, "ingestion failed:\n  " + "\n  ".join(_failures(result)))
 
     result = defs.resolve_job_def("transform_and_publish").execute_in_process(
-        instance=instance, run_config=QUIET, raise_on_error=False
+        instance=instance,
+        run_config={**QUIET, "ops": {"ehelse_dbt_models": {"config": {"as_of_date": as_of}}}},
+        raise_on_error=False,
     )
     # Once per run, whatever the gate decided: the steward reads them most after a refusal.
     quality.build_data_docs(paths.root)
@@ -166,7 +175,7 @@ def run_pipeline(settings: Settings | None = None) -> RunOutcome:
             + "\n  ".join(blocking or ["the run failed"])
             + notes,
         )
-    fingerprint_file.write_text(f"{project_fingerprint(settings)} {ledger.state_fingerprint(paths.raw_zone)}")
+    fingerprint_file.write_text(_fingerprint(settings, as_of))  # the ledger has grown since the start
     removed = ledger.sweep(paths.raw_zone, settings.raw_retention_days, datetime.now(UTC))
     if removed:
         notes += f"\n  raw zone: {len(removed)} superseded or uncommitted file version(s) removed"

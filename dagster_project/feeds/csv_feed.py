@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 
 from dagster_project.feeds.base import DemoWriter, Feed, Grain, InboxFile, ParsedFile, Table
-from dagster_project.feeds.reference import known_municipality_codes, manual_measure_ids
+from dagster_project.feeds.reference import catalog_ids, known_municipality_codes, manual_measure_ids
 from dagster_project.lib.csv_io import read_csv
 from dagster_project.lib.rules import CsvSpec, FileContext, check_rows
 
@@ -42,7 +42,7 @@ def csv_feed(
 
 def parse_csv(con: duckdb.DuckDBPyConnection, file: InboxFile) -> ParsedFile:
     spec: CsvSpec = file.feed.extra["spec"]
-    ctx = FileContext(file.name, file.period, known_municipality_codes(), manual_measure_ids())
+    ctx = FileContext(file.name, file.period, known_municipality_codes(), manual_measure_ids(), catalog_ids())
     table = read_csv(file.path, spec.columns)
     valid, quarantined = check_rows(table, spec, ctx)
     columns = ["source_line", *spec.columns]

@@ -19,3 +19,11 @@ def known_municipality_codes() -> frozenset[str]:
 def manual_measure_ids() -> frozenset[str]:
     with (SEEDS_DIR / "measure_catalog.csv").open(encoding="utf-8") as f:
         return frozenset(row["measure_id"] for row in csv.DictReader(f) if row["source"] == "manual")
+
+
+@cache
+def catalog_ids() -> frozenset[str]:
+    """Every measure_id and indicator_id: what a steward comment may be about."""
+    with (SEEDS_DIR / "measure_catalog.csv").open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return frozenset(row["measure_id"] for row in rows) | frozenset(row["indicator_id"] for row in rows)

@@ -60,6 +60,7 @@ FAMILY_IDS = {
     "manual_observations": 8,
     "adoption_dates": 9,
     "people": 10,
+    "manual_comments": 11,
 }
 
 
@@ -540,6 +541,24 @@ def manual_observations(cfg: DemoConfig) -> bytes:
     return csv_bytes(_columns("manual_observations"), rows)
 
 
+# (id, gjelder_fra, kommentar, forfatter): the stewards' assessments, a measure's or its indicator's.
+MANUAL_COMMENTS = (
+    ("1.1", "2023-03-01", "Positive bevegelser: stadig flere bestiller time på Helsenorge.", "Norsk helsenett"),
+    ("1.3", "2024-03-01", "Endringen fra 2022 ligger innenfor usikkerheten i undersøkelsen.", "Helsedirektoratet"),
+    ("4.2", "2023-09-01", "Kjernejournal er tatt i bruk i de fleste kommuner; PLL er i utprøving.", "Norsk helsenett"),
+    ("4.2", "2024-09-01", "PLL tas i bruk i flere kommuner etter utprøvingen i Bergen.", "Norsk helsenett"),
+    ("4.2.2", "2024-03-01", "Oppslag per uke (snitt i året), sammenlignbart med utgangspunktet.", "Norsk helsenett"),
+    ("5.2", "2024-03-01", "Forsinkelser i utvikling skyldes særlig prioriteringer i porteføljen.", "Helsedirektoratet"),
+)
+
+
+def manual_comments(cfg: DemoConfig) -> bytes:
+    """The comments in force by the end of the last month (a later delivery adds the later ones)."""
+    last_day = month_end(cfg.last_month).isoformat()
+    rows = [list(row) for row in MANUAL_COMMENTS if row[1] <= last_day]
+    return csv_bytes(_columns("manual_comments"), rows)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -585,6 +604,7 @@ def generate(cfg: DemoConfig) -> dict[str, int]:
             for family in SURVEY_QUESTIONS:
                 put(family, str(year), survey_workbook(cfg, family, year, structures))
     put("manual_observations", "all", manual_observations(cfg))
+    put("manual_comments", "all", manual_comments(cfg))
     for feed in feeds():
         for relative, data in feed.demo(cfg) if feed.demo else ():
             written[feed.name] = written.get(feed.name, 0) + int(write_if_changed(cfg.inbox / relative, data))

@@ -13,13 +13,15 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.settings import WarehousePaths
+from dagster_project.lib.settings import DEFAULT_ARCHIVE_MONTHS, WarehousePaths
 from dagster_project.warehouse import ledger
 from dagster_project.warehouse.working_db import attach_raw_zone
 
@@ -27,15 +29,24 @@ PUBLISHED_TABLES = (
     "dim_measure",
     "fct_measure_value",
     "measure_status",
+    "measure_status_history",
+    "measure_status_daily",
     "goal_summary",
+    "goal_summary_history",
+    "goal_summary_daily",
     "municipality_adoption",
     "kjernejournal_lookups_monthly",
+    "pll_usage_monthly",
 )
 # Column names that would mean person-level data leaked into a published table.
 FORBIDDEN_COLUMNS = re.compile(r"fnr|fodselsnummer|hpr|pseudonym|respondent|pasient_id", re.IGNORECASE)
 
 
 class PublicationRefused(Exception):
+    pass
+
+
+class PublicationNotFound(Exception):
     pass
 
 
@@ -135,7 +146,12 @@ def blocking_failures_in_run(paths: WarehousePaths, run_id: str | None) -> list[
         con.close()
 
 
-def publish(paths: WarehousePaths, other_checks_run: int = 0, run_id: str | None = None) -> Publication:
+def publish(
+    paths: WarehousePaths,
+    other_checks_run: int = 0,
+    run_id: str | None = None,
+    archive_months: int = DEFAULT_ARCHIVE_MONTHS,
+) -> Publication:
     """Build published.duckdb from the working database's marts and swap it in atomically."""
     now = datetime.now(UTC).replace(tzinfo=None)
     publication_id = new_publication_id(now)
@@ -166,6 +182,7 @@ def publish(paths: WarehousePaths, other_checks_run: int = 0, run_id: str | None
         con.close()
     os.replace(tmp, paths.published_db)
     _write_parquet(paths)
+    _archive(paths, publication_id, now, archive_months)
     return Publication(
         publication_id,
         now,
@@ -287,3 +304,74 @@ def _write_parquet(paths: WarehousePaths) -> None:
     for file in staging.iterdir():
         os.replace(file, paths.parquet_dir / file.name)
     staging.rmdir()
+
+
+# --------------------------------------------------------------------------- publication history
+
+
+def archive_dir(paths: WarehousePaths) -> Path:
+    return paths.parquet_dir / "archive"
+
+
+def _archive(paths: WarehousePaths, publication_id: str, now: datetime, months: int) -> None:
+    """published/archive/<publication_id>/: the Parquet copies as published, so the report a council
+    saw can be rendered again whatever is restated later (outputs.md, "Publication history")."""
+    target = archive_dir(paths) / publication_id
+    staging = archive_dir(paths) / f".{publication_id}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for file in paths.parquet_dir.glob("*.parquet"):
+        shutil.copy2(file, staging / file.name)
+    os.replace(staging, target)  # a reader sees the archived publication whole or not at all
+    _apply_retention(paths, now, months)
+
+
+def _published_at(publication_id: str) -> datetime | None:
+    try:
+        return datetime.strptime(publication_id[:16], "%Y%m%dT%H%M%SZ")
+    except ValueError:
+        return None
+
+
+def _apply_retention(paths: WarehousePaths, now: datetime, months: int) -> None:
+    """Keep every publication of the last `months` months (setting, default 24); the newest always stays."""
+    cutoff_index = now.year * 12 + now.month - 1 - months
+    # Only folders named by a publication id are ours: never delete what we did not write.
+    ours = sorted(
+        (published_at, d)
+        for d in archive_dir(paths).iterdir()
+        if d.is_dir() and (published_at := _published_at(d.name)) is not None
+    )
+    for published_at, directory in ours[:-1]:
+        index = published_at.year * 12 + published_at.month - 1
+        if index < cutoff_index or (index == cutoff_index and published_at.day < now.day):
+            shutil.rmtree(directory)
+
+
+def archived_publications(paths: WarehousePaths) -> list[str]:
+    if not archive_dir(paths).exists():
+        return []
+    return sorted(d.name for d in archive_dir(paths).iterdir() if d.is_dir() and not d.name.startswith("."))
+
+
+@contextmanager
+def open_publication(paths: WarehousePaths, publication_id: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only view of a publication as schema `marts`: published.duckdb, or (with an id) the
+    archived Parquet copies, so the status and the report read both the same way."""
+    if publication_id is None:
+        if not paths.published_db.exists():
+            raise PublicationNotFound(f"no publication yet: {paths.published_db} does not exist (run `ehelse run`)")
+        con = duckdb.connect(str(paths.published_db), read_only=True)
+    else:
+        folder = archive_dir(paths) / publication_id
+        if not publication_id or "/" in publication_id or not folder.is_dir():
+            kept = ", ".join(archived_publications(paths)[-5:]) or "none"
+            raise PublicationNotFound(f"publication {publication_id!r} is not in {archive_dir(paths)} (latest: {kept})")
+        con = duckdb.connect()
+        con.execute("create schema marts")
+        for file in sorted(folder.glob("*.parquet")):
+            con.execute(f"create view marts.{file.stem} as select * from read_parquet('{file}')")
+    try:
+        yield con
+    finally:
+        con.close()

@@ -6,13 +6,18 @@ headline indicator with its traffic light, latest value and period, baseline,
 target and a small chart with the expected trajectory; survey intervals; data
 freshness; the quality gate behind the publication.
 
-It reads only published.duckdb. Charts are Vega-Lite (Altair) rendered to
-inline SVG by vl-convert, so the file needs no network and runs no script.
-Every status is told by a symbol and a word as well as a colour.
+It reads only a publication (published.duckdb, or an archived one under
+published/archive/<id>/), and shows the status as of a date: the rows of
+marts.measure_status_daily and goal_summary_daily for that date, so the
+status rule is never restated here. Charts are Vega-Lite (Altair) rendered
+to inline SVG by vl-convert, so the file needs no network and runs no
+script. Every status is told by a symbol and a word as well as a colour;
+stewards' comments are plain text, escaped by the template.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,6 +29,9 @@ import vl_convert as vlc
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dagster_project.feeds.registry import display_names
+from dagster_project.lib.publish import open_publication
+from dagster_project.lib.settings import WarehousePaths
+from dagster_project.lib.status import resolve_as_of
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 STATUS = {
@@ -38,13 +46,25 @@ NUMBER_LOCALE = {"decimal": ",", "thousands": "\u00a0", "grouping": [3], "curren
 
 
 def number(value: float | None, kind: str = "count") -> str:
-    """Norwegian number format: space between thousands, decimal comma; percent with ' %'."""
+    """Norwegian number format: space between thousands, decimal comma; percent with ' %';
+    kind "integer" for counts of things (files, rows) that never have decimals."""
     if value is None or pd.isna(value):
         return "–"
     if kind == "percent":
         return f"{value:.1f}".replace(".", ",") + " %"
+    if kind == "integer":
+        return f"{int(value):,d}".replace(",", " ")
     text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
     return text.replace(",", " ").replace(".", ",")
+
+
+def achieved_percent(fraction: float | None) -> str:
+    """The achieved fraction in percent, cut (not rounded) to one decimal: the thresholds (0.9,
+    0.5, or a catalog override in whole tenths of a percent) are never crossed by the display,
+    so f = 0.4999 shows 49,9 % beside Rød, never 50 %."""
+    if fraction is None or pd.isna(fraction):
+        return "–"
+    return f"{math.floor(round(fraction * 1000, 6)) / 10:.1f}".replace(".", ",") + " %"
 
 
 @dataclass
@@ -63,6 +83,9 @@ class MeasureView:
     expected: str
     achieved: str
     interval: str | None
+    is_uncertain: bool
+    comment: str | None
+    comment_author: str | None
     chart_svg: str | None
 
 
@@ -72,6 +95,8 @@ class IndicatorView:
     name: str
     status: str
     measures: list[MeasureView] = field(default_factory=list)
+    comment: str | None = None  # shown once when every measure shows the same (the indicator's) comment
+    comment_author: str | None = None
 
 
 @dataclass
@@ -117,48 +142,51 @@ def trajectory_chart(measure: pd.Series, values: pd.DataFrame) -> str | None:
     return vlc.vegalite_to_svg(chart.to_dict(), format_locale=NUMBER_LOCALE, time_format_locale="nb-NO")
 
 
-def build_report_data(published_db: Path) -> dict:
-    con = duckdb.connect(str(published_db), read_only=True)
-    try:
-        measures = _read(con, "select * from marts.dim_measure")
-        status = _read(con, "select * from marts.measure_status")
-        goals = _read(con, "select * from marts.goal_summary order by goal_id")
-        values = _read(
-            con,
-            """
-            select f.measure_id, f.period, f.period_end_date, f.value, f.ci_low, f.ci_high, f.n
-            from marts.fct_measure_value as f
-            inner join marts.dim_measure as d on f.measure_id = d.measure_id
-            where f.geography_level = 'national' and f.value is not null
-              and (
-                  (d.status_grain = 'month' and length(f.period) = 7)
-                  or (d.status_grain = 'year' and length(f.period) = 4)
-              )
-            order by f.measure_id, f.period_end_date
-            """,
-        )
-        publication = con.execute(
-            "select publication_id, published_at, files_loaded, rows_quarantined, checks_run "
-            "from marts.publication_log order by published_at desc limit 1"
-        ).fetchone()
-        freshness = _read(
-            con,
-            """
-            select source_family, max(period) as latest_period, count(*) as n_files, sum(rows_loaded) as n_rows
-            from marts.publication_files group by source_family order by source_family
-            """,
-        )
-        checks = _read(
-            con,
-            "select check_name, table_name, description, severity, passed, failing_rows, accepted_by, "
-            "acceptance_reason from marts.publication_checks where not passed order by severity, check_name",
-        )
-    finally:
-        con.close()
+def build_report_data(con: duckdb.DuckDBPyConnection, as_of: date) -> dict:
+    """Everything the report shows, as of `as_of`, from one publication."""
+    measures = _read(con, "select * from marts.dim_measure")
+    status = con.execute("select * from marts.measure_status_daily where as_of_date = ?", [as_of]).df()
+    goals = con.execute("select * from marts.goal_summary_daily where as_of_date = ? order by goal_id", [as_of]).df()
+    trend = con.execute(
+        "select as_of_date, n_yellow, n_red, n_green from marts.goal_summary_history "
+        "where goal_id = 0 and as_of_date <= ? order by as_of_date",
+        [as_of],
+    ).df()
+    values = con.execute(
+        """
+        select f.measure_id, f.period, f.period_end_date, f.value, f.ci_low, f.ci_high, f.n
+        from marts.fct_measure_value as f
+        inner join marts.dim_measure as d on f.measure_id = d.measure_id
+        where f.geography_level = 'national' and f.value is not null and f.period_end_date <= ?
+          and (
+              (d.status_grain = 'month' and length(f.period) = 7)
+              or (d.status_grain = 'year' and length(f.period) = 4)
+          )
+        order by f.measure_id, f.period_end_date
+        """,
+        [as_of],
+    ).df()
+    publication = con.execute(
+        "select publication_id, published_at, files_loaded, rows_quarantined, checks_run "
+        "from marts.publication_log order by published_at desc limit 1"
+    ).fetchone()
+    freshness = _read(
+        con,
+        """
+        select source_family, max(period) as latest_period, count(*) as n_files, sum(rows_loaded) as n_rows
+        from marts.publication_files group by source_family order by source_family
+        """,
+    )
+    checks = _read(
+        con,
+        "select check_name, table_name, description, severity, passed, failing_rows, accepted_by, "
+        "acceptance_reason from marts.publication_checks where not passed order by severity, check_name",
+    )
     return {
         "measures": measures,
         "status": status,
         "goals": goals,
+        "trend": trend,
         "values": values,
         "publication": publication,
         "freshness": freshness,
@@ -166,14 +194,37 @@ def build_report_data(published_db: Path) -> dict:
     }
 
 
+def trend_chart(trend: pd.DataFrame) -> str | None:
+    """Headline indicators per status as of each month end ("gule indikatorer over tid"), as SVG."""
+    if trend.empty:
+        return None
+    frame = trend.melt(id_vars="as_of_date", value_vars=["n_green", "n_yellow", "n_red"], var_name="status")
+    frame["status"] = frame["status"].map({"n_green": "Grønn", "n_yellow": "Gul", "n_red": "Rød"})
+    frame["as_of_date"] = pd.to_datetime(frame["as_of_date"])
+    scale = alt.Scale(domain=["Grønn", "Gul", "Rød"], range=[STATUS[k]["colour"] for k in ("green", "yellow", "red")])
+    chart = (
+        alt.Chart(frame)
+        .mark_line(point=len(trend) < 40)
+        .encode(
+            x=alt.X("as_of_date:T", title=None),
+            y=alt.Y("value:Q", title="Indikatorer"),
+            color=alt.Color("status:N", scale=scale, title=None),
+            strokeDash=alt.StrokeDash("status:N", title=None),
+        )
+        .properties(width=640, height=140)
+    )
+    return vlc.vegalite_to_svg(chart.to_dict(), format_locale=NUMBER_LOCALE, time_format_locale="nb-NO")
+
+
 def _measure_view(measure: pd.Series, state: pd.Series, values: pd.DataFrame) -> MeasureView:
     kind = measure.value_kind
     own = values[values.measure_id == measure.measure_id]
     latest = own.iloc[-1] if not own.empty else None
     interval = None
-    if latest is not None and pd.notna(latest.ci_low):
-        interval = f"95 % KI {number(latest.ci_low, kind)}–{number(latest.ci_high, kind)} (n = {int(latest.n)})"
-    fraction = state.achieved_fraction
+    if latest is not None and pd.notna(state.latest_ci_low):
+        interval = f"95 % KI {number(state.latest_ci_low, kind)}–{number(state.latest_ci_high, kind)}"
+        if pd.notna(latest.n):
+            interval += f" (n = {int(latest.n)})"
     return MeasureView(
         measure_id=measure.measure_id,
         name=measure.name_nb,
@@ -187,8 +238,11 @@ def _measure_view(measure: pd.Series, state: pd.Series, values: pd.DataFrame) ->
         target=number(measure.target_value, kind) if pd.notna(measure.target_value) else measure.target_note,
         target_year=int(measure.target_year) if pd.notna(measure.target_year) else None,
         expected=number(state.expected_value, kind),
-        achieved="–" if pd.isna(fraction) else f"{fraction * 100:.0f} %".replace(".", ","),
+        achieved=achieved_percent(state.achieved_fraction),
         interval=interval,
+        is_uncertain=bool(state.status_is_uncertain),
+        comment=state.comment_nb if pd.notna(state.comment_nb) else None,
+        comment_author=state.comment_author if pd.notna(state.comment_author) else None,
         chart_svg=trajectory_chart(measure, own),
     )
 
@@ -217,7 +271,14 @@ def build_views(data: dict) -> tuple[list[GoalView], list[MeasureView]]:
                 others += views
                 continue
             worst = min((v.status for v in views), key=lambda s: STATUS[s]["rank"])
-            view.indicators.append(IndicatorView(indicator_id, group.indicator_name_nb.iloc[0], worst, views))
+            indicator = IndicatorView(indicator_id, group.indicator_name_nb.iloc[0], worst, views)
+            shared = {(v.comment, v.comment_author) for v in views}
+            if len(views) > 1 and len(shared) == 1:
+                # The indicator's comment, shown once rather than under each of its measures.
+                indicator.comment, indicator.comment_author = shared.pop()
+                for v in views:
+                    v.comment = v.comment_author = None
+            view.indicators.append(indicator)
         goals.append(view)
     return goals, others
 
@@ -226,8 +287,9 @@ def _measure_order(measure_id: str) -> tuple[int, ...]:
     return tuple(int(part) for part in measure_id.split("."))
 
 
-def render_html(published_db: Path, today: date | None = None) -> str:
-    data = build_report_data(published_db)
+def render_html(con: duckdb.DuckDBPyConnection, as_of: date | None = None, today: date | None = None) -> str:
+    day = resolve_as_of(con, as_of)
+    data = build_report_data(con, day)
     goals, others = build_views(data)
     total = data["goals"].set_index("goal_id").loc[0]
     publication = data["publication"]
@@ -236,7 +298,7 @@ def render_html(published_db: Path, today: date | None = None) -> str:
             "source": display_names().get(r.source_family, r.source_family),
             "latest": r.latest_period,
             "files": int(r.n_files),
-            "rows": number(r.n_rows),
+            "rows": number(r.n_rows, "integer"),
         }
         for r in data["freshness"].itertuples()
         if r.source_family != "unmatched"
@@ -248,6 +310,8 @@ def render_html(published_db: Path, today: date | None = None) -> str:
         goals=goals,
         others=others,
         total={k: int(total[k]) for k in ("n_indicators", "n_green", "n_yellow", "n_red", "n_no_target", "n_no_data")},
+        as_of=day.strftime("%d.%m.%Y"),
+        trend_svg=trend_chart(data["trend"]),
         publication={
             "id": publication[0],
             "published_at": f"{publication[1]:%d.%m.%Y %H:%M}",
@@ -261,10 +325,19 @@ def render_html(published_db: Path, today: date | None = None) -> str:
     )
 
 
-def write_report(published_db: Path, out: Path) -> Path:
-    """Render and write atomically (a browser or a web server never sees half a file)."""
+def write_report(
+    published_db: Path,
+    out: Path,
+    as_of: date | None = None,
+    publication_id: str | None = None,
+    today: date | None = None,
+) -> Path:
+    """Render from published.duckdb (or, with publication_id, from that archived publication beside
+    it) and write atomically (a browser or a web server never sees half a file)."""
+    with open_publication(WarehousePaths(published_db.parent), publication_id) as con:
+        html = render_html(con, as_of, today)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(render_html(published_db), encoding="utf-8")
+    tmp.write_text(html, encoding="utf-8")
     tmp.replace(out)
     return out

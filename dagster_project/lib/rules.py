@@ -48,6 +48,7 @@ class FileContext:
     period: str
     known_codes: frozenset[str]  # every code of the 2019, 2020 and 2024 structures, and 9999
     manual_measures: frozenset[str] = frozenset()
+    catalog_ids: frozenset[str] = frozenset()  # every measure_id and indicator_id of the catalog
 
 
 Row = dict[str, str]
@@ -153,6 +154,32 @@ def manual_period(row: Row, ctx: FileContext) -> list[Violation]:
     if not _PERIOD.fullmatch(value) or (len(value) == 7 and not 1 <= int(value[5:]) <= 12):
         return [Violation("invalid_period", f"periode {value!r} is not YYYY or YYYY-MM")]
     return []
+
+
+def catalog_id(row: Row, ctx: FileContext) -> list[Violation]:
+    if row["id"] not in ctx.catalog_ids:
+        return [Violation("unknown_id", f"id {row['id']!r} is neither a measure_id nor an indicator_id of the catalog")]
+    return []
+
+
+def iso_date(column: str) -> RowRule:
+    def rule(row: Row, ctx: FileContext) -> list[Violation]:
+        try:
+            date.fromisoformat(row[column])
+        except ValueError:
+            return [Violation("invalid_date", f"{column} {row[column]!r} is not a YYYY-MM-DD date")]
+        return []
+
+    return rule
+
+
+def non_empty(column: str) -> RowRule:
+    def rule(row: Row, ctx: FileContext) -> list[Violation]:
+        if not row[column].strip():
+            return [Violation("empty_value", f"{column} is empty")]
+        return []
+
+    return rule
 
 
 def decimal(column: str) -> RowRule:

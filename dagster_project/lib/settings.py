@@ -31,6 +31,8 @@ INGEST_WORKERS_ENV_VAR = "EHELSE_INGEST_WORKERS"
 MEMORY_LIMIT_ENV_VAR = "EHELSE_DUCKDB_MEMORY_LIMIT"
 PG_URL_ENV_VAR = "EHELSE_PUBLISH_PG_URL"
 RAW_RETENTION_ENV_VAR = "EHELSE_RAW_RETENTION_DAYS"
+ARCHIVE_MONTHS_ENV_VAR = "EHELSE_ARCHIVE_MONTHS"  # publications kept under published/archive (outputs.md)
+DEFAULT_ARCHIVE_MONTHS = 24
 DEFAULT_INBOX = "data/inbox"
 DEFAULT_WAREHOUSE = "data/warehouse"
 # Per DuckDB process (ours and dbt's, which never work at the same time): keeps the
@@ -103,6 +105,8 @@ class Settings:
     memory_limit: str = DEFAULT_MEMORY_LIMIT
     # Days a superseded file version stays in the raw zone; None keeps every version.
     raw_retention_days: int | None = None
+    archive_months: int = DEFAULT_ARCHIVE_MONTHS  # months of publications kept under published/archive
+    as_of_date: str = ""  # the date statuses are computed as of (YYYY-MM-DD); empty: today
 
     @property
     def paths(self) -> WarehousePaths:
@@ -125,6 +129,7 @@ class Settings:
             ingest_workers=max(1, int(env.get(INGEST_WORKERS_ENV_VAR) or min(4, os.cpu_count() or 1))),
             memory_limit=env.get(MEMORY_LIMIT_ENV_VAR) or DEFAULT_MEMORY_LIMIT,
             raw_retention_days=int(env[RAW_RETENTION_ENV_VAR]) if env.get(RAW_RETENTION_ENV_VAR) else None,
+            archive_months=int(env.get(ARCHIVE_MONTHS_ENV_VAR) or DEFAULT_ARCHIVE_MONTHS),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("inbox", "warehouse_dir", "acceptances"):

@@ -1,8 +1,8 @@
-"""The status table `ehelse status` prints, read from published.duckdb only."""
+"""The status table `ehelse status` prints, read from a publication only."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from datetime import date
 
 import duckdb
 
@@ -31,29 +31,49 @@ def format_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def format_status(published_db: Path) -> str:
-    con = duckdb.connect(str(published_db), read_only=True)
-    try:
-        measures = con.execute(
-            """
-            select s.measure_id, m.name_nb, s.latest_period, s.latest_value, s.target_value, s.status
-            from marts.measure_status as s
-            inner join marts.dim_measure as m on s.measure_id = m.measure_id
-            order by s.goal_id, string_split(s.measure_id, '.')[2]::int nulls first,
-                     coalesce(string_split(s.measure_id, '.')[3]::int, 0)
-            """
-        ).fetchall()
-        goals = con.execute(
-            """
-            select goal_id, goal_name_nb, n_indicators, n_green, n_yellow, n_red, n_no_target, n_no_data
-            from marts.goal_summary order by goal_id = 0, goal_id
-            """
-        ).fetchall()
-        publication = con.execute(
-            "select publication_id, published_at from marts.publication_log order by published_at desc limit 1"
-        ).fetchone()
-    finally:
-        con.close()
+class AsOfOutOfRange(Exception):
+    pass
+
+
+def resolve_as_of(con: duckdb.DuckDBPyConnection, as_of: date | None) -> date:
+    """The as-of date to show: the publication's own by default; another date must lie within
+    measure_status_daily (from the earliest baseline to the publication's as-of date)."""
+    first, last = con.execute("select min(as_of_date), max(as_of_date) from marts.measure_status_daily").fetchone()
+    if as_of is None:
+        return con.execute("select max(as_of_date) from marts.measure_status").fetchone()[0]
+    if not first <= as_of <= last:
+        raise AsOfOutOfRange(
+            f"as-of date {as_of:%Y-%m-%d} is outside this publication ({first:%Y-%m-%d} .. {last:%Y-%m-%d}); "
+            f"`ehelse run --as-of {as_of:%Y-%m-%d}` publishes the status as of that date"
+        )
+    return as_of
+
+
+def format_status(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> str:
+    """Status per measure and goal as of a date, read from the publication's daily status rows."""
+    day = resolve_as_of(con, as_of)
+    measures = con.execute(
+        """
+        select s.measure_id, m.name_nb, s.latest_period, s.latest_value, s.target_value, s.status,
+               s.status_is_uncertain
+        from marts.measure_status_daily as s
+        inner join marts.dim_measure as m on s.measure_id = m.measure_id
+        where s.as_of_date = ?
+        order by s.goal_id, cast(string_split(s.measure_id, '.')[2] as int) nulls first,
+                 coalesce(cast(string_split(s.measure_id, '.')[3] as int), 0)
+        """,
+        [day],
+    ).fetchall()
+    goals = con.execute(
+        """
+        select goal_id, goal_name_nb, n_indicators, n_green, n_yellow, n_red, n_no_target, n_no_data
+        from marts.goal_summary_daily where as_of_date = ? order by goal_id = 0, goal_id
+        """,
+        [day],
+    ).fetchall()
+    publication = con.execute(
+        "select publication_id, published_at from marts.publication_log order by published_at desc limit 1"
+    ).fetchone()
     rows = [
         [
             mid,
@@ -61,11 +81,11 @@ def format_status(published_db: Path) -> str:
             period or "-",
             _number(value),
             _number(target),
-            STATUS_LABELS.get(status, status),
+            STATUS_LABELS.get(status, status) + (" (usikker)" if uncertain else ""),
         ]
-        for mid, name, period, value, target, status in measures
+        for mid, name, period, value, target, status, uncertain in measures
     ]
-    out = [f"Publication {publication[0]} ({publication[1]:%Y-%m-%d %H:%M} UTC)", ""]
+    out = [f"Status per {day:%d.%m.%Y}: publication {publication[0]} ({publication[1]:%Y-%m-%d %H:%M} UTC)", ""]
     out.append(format_table(["measure", "name", "latest period", "value", "target", "status"], rows))
     out.append("")
     goal_rows = [

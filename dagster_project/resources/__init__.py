@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project.lib.settings import (
+    DEFAULT_ARCHIVE_MONTHS,
     DEFAULT_MEMORY_LIMIT,
     DEFAULT_MIN_CELL_COUNT,
     Settings,
@@ -29,6 +30,7 @@ class WarehouseResource(dg.ConfigurableResource):
     ingest_workers: int = 1
     min_cell_count: int = DEFAULT_MIN_CELL_COUNT
     pg_url: str = ""  # a PostgreSQL publication target (docs/bi.md), or none
+    archive_months: int = DEFAULT_ARCHIVE_MONTHS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WarehouseResource:
@@ -39,6 +41,7 @@ class WarehouseResource(dg.ConfigurableResource):
             ingest_workers=settings.ingest_workers,
             min_cell_count=settings.min_cell_count,
             pg_url=settings.pg_url or "",
+            archive_months=settings.archive_months,
         )
 
     @property

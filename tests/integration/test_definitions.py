@@ -107,9 +107,11 @@ def a_new_feed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     (package / "bed_days" / "__init__.py").write_text(
         "from dagster_project.feeds.csv_feed import csv_feed\n"
         "from dagster_project.lib.rules import CsvSpec, municipality, non_negative_integer\n"
-        "FEED = csv_feed(name='bed_days', folder='sykehus', file_pattern='liggedogn_{period}.csv', grain='month',\n"
+        "FEED = csv_feed(name='bed_days', folder='sykehus', file_pattern='liggedogn_{period}.csv',\n"
+        "    grain='month',\n"
         "    spec=CsvSpec(columns=['kommunenummer', 'liggedogn'],\n"
-        "        row_rules=[municipality('kommunenummer'), non_negative_integer('liggedogn')], key=('kommunenummer',)),\n"
+        "        row_rules=[municipality('kommunenummer'), non_negative_integer('liggedogn')],\n"
+        "        key=('kommunenummer',)),\n"
         "    display_name='Sykehus: liggedøgn', description='Bed days per municipality and month.')\n"
     )
     monkeypatch.setattr(feeds_package, "__path__", [*feeds_package.__path__, str(package)])

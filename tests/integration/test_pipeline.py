@@ -84,12 +84,12 @@ def survey_share_from_workbook(path: Path, question: str, positive: set[int]) ->
     }
 
 
-def published_values(db: Path, measure_id: str) -> dict[str, float]:
+def published_values(db: Path, measure_id: str, column: str = "value") -> dict[str, float]:
     con = duckdb.connect(str(db), read_only=True)
     try:
         return dict(
             con.execute(
-                "select period, value from marts.fct_measure_value "
+                f"select period, {column} from marts.fct_measure_value "
                 "where measure_id = ? and geography_level = 'national'",
                 [measure_id],
             ).fetchall()
@@ -122,8 +122,12 @@ def test_pipeline_publishes_every_measure_and_1_1_x_as_computed_from_the_files(
     for month, (_, share) in adoption.items():
         assert published_adoption[month] == pytest.approx(share, rel=1e-12), month
     assert published_values(paths.published_db, "4.2.6") == pll_patients_from_files(demo_inbox)
-    lookups = {p: v for p, v in published_values(paths.published_db, "4.2.2").items() if len(p) == 4}
-    assert lookups == lookups_per_year_from_files(demo_inbox)
+    # 4.2.2 is lookups per week: the year's events over its 365 / 7 weeks (the baseline is weekly).
+    events = {p: v for p, v in published_values(paths.published_db, "4.2.2", "numerator").items() if len(p) == 4}
+    per_week = {p: v for p, v in published_values(paths.published_db, "4.2.2").items() if len(p) == 4}
+    assert events == lookups_per_year_from_files(demo_inbox)
+    for year, count in events.items():
+        assert per_week[year] == pytest.approx(count / (365 / 7), rel=1e-12), year
 
     for year in ("2021", "2022"):
         expected_share = survey_share_from_workbook(
@@ -151,7 +155,7 @@ def test_pipeline_publishes_every_measure_and_1_1_x_as_computed_from_the_files(
     ).fetchone()
     small_cells = con.execute(
         "select count(*) from marts.fct_measure_value where measure_id in ('4.2.2', '4.2.6') "
-        "and geography_level = 'municipality' and value >= 1 and value < 5"
+        "and geography_level = 'municipality' and coalesce(numerator, value) >= 1 and coalesce(numerator, value) < 5"
     ).fetchone()[0]
     suppressed = con.execute(
         "select count(*) from marts.fct_measure_value where measure_id = '4.2.2' and is_suppressed"
@@ -160,6 +164,14 @@ def test_pipeline_publishes_every_measure_and_1_1_x_as_computed_from_the_files(
     assert adoption[0] == 357
     assert adoption[1] == len(adopted_codes) + ("1507" in adopted_codes)
     assert adoption[2] == 5_367_580  # SSB 2020 total, carried onto 2024 codes
+    # 4.2.5 is a population share: people in arranged municipalities over the same population.
+    con_share = duckdb.connect(str(paths.published_db), read_only=True)
+    value, covered, population = con_share.execute(
+        "select value, numerator, denominator from marts.fct_measure_value where measure_id = '4.2.5' "
+        "and period = '2022-12'"
+    ).fetchone()
+    con_share.close()
+    assert population == pytest.approx(5_367_580) and value == pytest.approx(100 * covered / population)
     assert small_cells == 0 and suppressed > 0
 
     with (SEEDS_DIR / "measure_catalog.csv").open(encoding="utf-8") as f:
@@ -227,7 +239,7 @@ def test_a_restated_lookup_day_replaces_its_counts_in_the_incremental_fact(
     outcome = run_pipeline()
     assert outcome.ok and outcome.published, outcome.message
     db = WarehousePaths(warehouse_env).published_db
-    monthly = {p: v for p, v in published_values(db, "4.2.2").items() if len(p) == 7}
+    monthly = {p: v for p, v in published_values(db, "4.2.2", "numerator").items() if len(p) == 7}
     assert monthly == lookups_per_month_from_files(demo_inbox)
     con = duckdb.connect(str(db), read_only=True)
     splits = con.execute(

@@ -36,7 +36,12 @@ GUARDED_KEYS = sorted(
 def published(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     # Defence in depth: whatever the graph's order, an unaccepted error recorded in this
     # run's audit results refuses the publication.
-    publication = publish(warehouse.paths, other_checks_run=len(INGESTION_CHECKS), run_id=context.run_id)
+    publication = publish(
+        warehouse.paths,
+        other_checks_run=len(INGESTION_CHECKS),
+        run_id=context.run_id,
+        archive_months=warehouse.archive_months,
+    )
     context.log.info(f"published {publication.publication_id} to {publication.path}")
     pg_tables: dict[str, int] = {}
     if warehouse.pg_url:

@@ -9,6 +9,7 @@ inbox files to the published marts. The manifest is prepared explicitly
 
 import json
 from collections.abc import Iterator, Mapping
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -73,6 +74,12 @@ def with_row_counts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         yield event
 
 
+class DbtBuildConfig(dg.Config):
+    """Run config of the dbt build: the date statuses are computed as of (YYYY-MM-DD, empty = today)."""
+
+    as_of_date: str = ""
+
+
 class EhelseDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
@@ -98,12 +105,19 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         pool=WRITER_POOL,
     )
     def ehelse_dbt_models(
-        context: dg.AssetExecutionContext, dbt: EhelseDbtCliResource, warehouse: WarehouseResource
+        context: dg.AssetExecutionContext,
+        dbt: EhelseDbtCliResource,
+        warehouse: WarehouseResource,
+        config: DbtBuildConfig,
     ) -> Iterator[Any]:
         warehouse.paths.root.mkdir(parents=True, exist_ok=True)
+        # The as-of date is resolved here, so every model of the build judges the same day.
+        as_of = date.fromisoformat(config.as_of_date) if config.as_of_date else date.today()
         # The tests on the 73-million-row lookup history look at what is new since the last
         # publication (the `where` of those tests in staging/kjernejournal/_kjernejournal__models.yml).
-        dbt_vars = warehouse.dbt_vars(lookups_tested_from=first_unpublished_day(warehouse.paths))
+        dbt_vars = warehouse.dbt_vars(
+            lookups_tested_from=first_unpublished_day(warehouse.paths), as_of_date=as_of.isoformat()
+        )
         invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
         # dagster-dbt's fetch_row_counts() keeps dbt-duckdb's connection open in this
         # process, which then refuses our own connections to the file; count here instead.

@@ -1,98 +1,23 @@
--- The council's summary: per goal, the 16 headline indicators, each taking
--- the worst status of its measures, so "N/16 er gule" reads straight off the
--- goal_id = 0 row. Worst first: red, yellow, no_data, green, no_target
--- (a measure without a target never hides a yellow sibling; missing data
--- ranks below yellow because it is a reason to follow up too).
+-- The council's summary as of the publication's as-of date: a row set of
+-- goal_summary_daily (the worst-measure rule lives there).
 with
 
-measure_status as (
-    select * from {{ ref('measure_status') }}
-),
-
-measures as (
-    select * from {{ ref('dim_measure') }}
-),
-
-goals as (
-    select * from {{ ref('goals') }}
-),
-
-ranked as (
-    select
-        measure_status.goal_id,
-        measure_status.indicator_id,
-        case measure_status.status
-            when 'red' then 1
-            when 'yellow' then 2
-            when 'no_data' then 3
-            when 'green' then 4
-            else 5
-        end as severity
-    from measure_status
-    inner join measures on measure_status.measure_id = measures.measure_id
-    where measures.is_headline
-),
-
-indicator_status as (
-    select
-        goal_id,
-        indicator_id,
-        case min(severity)
-            when 1 then 'red'
-            when 2 then 'yellow'
-            when 3 then 'no_data'
-            when 4 then 'green'
-            else 'no_target'
-        end as status
-    from ranked
-    group by goal_id, indicator_id
-),
-
-per_goal as (
-    select
-        goals.goal_id,
-        goals.goal_name_nb,
-        count(indicator_status.indicator_id) as n_indicators,
-        sum(case when indicator_status.status = 'green' then 1 else 0 end) as n_green,
-        sum(case when indicator_status.status = 'yellow' then 1 else 0 end) as n_yellow,
-        sum(case when indicator_status.status = 'red' then 1 else 0 end) as n_red,
-        sum(case when indicator_status.status = 'no_target' then 1 else 0 end) as n_no_target,
-        sum(case when indicator_status.status = 'no_data' then 1 else 0 end) as n_no_data
-    from goals
-    left join indicator_status on goals.goal_id = indicator_status.goal_id
-    group by goals.goal_id, goals.goal_name_nb
-),
-
-all_goals as (
-    select
-        0 as goal_id,
-        'Alle mål' as goal_name_nb,
-        sum(n_indicators) as n_indicators,
-        sum(n_green) as n_green,
-        sum(n_yellow) as n_yellow,
-        sum(n_red) as n_red,
-        sum(n_no_target) as n_no_target,
-        sum(n_no_data) as n_no_data
-    from per_goal
-),
-
-unioned as (
-    select goal_id, goal_name_nb, n_indicators, n_green, n_yellow, n_red, n_no_target, n_no_data from per_goal
-    union all
-    select goal_id, goal_name_nb, n_indicators, n_green, n_yellow, n_red, n_no_target, n_no_data from all_goals
+daily as (
+    select * from {{ ref('goal_summary_daily') }}
 ),
 
 final as (
     select
-        cast(goal_id as integer) as goal_id,
+        goal_id,
         goal_name_nb,
-        cast(n_indicators as integer) as n_indicators,
-        cast(n_green as integer) as n_green,
-        cast(n_yellow as integer) as n_yellow,
-        cast(n_red as integer) as n_red,
-        cast(n_no_target as integer) as n_no_target,
-        cast(n_no_data as integer) as n_no_data
-    from unioned
+        n_indicators,
+        n_green,
+        n_yellow,
+        n_red,
+        n_no_target,
+        n_no_data
+    from daily
+    where as_of_date = {{ as_of_date() }}
 )
 
 select * from final

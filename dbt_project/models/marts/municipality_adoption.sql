@@ -42,10 +42,7 @@ spine as (
 population_years as (
     select
         months.period,
-        coalesce(
-            (select max(year) from populations where year <= cast(substring(months.period, 1, 4) as integer)),
-            (select min(year) from populations)
-        ) as population_year
+        {{ population_year('cast(substring(months.period, 1, 4) as integer)') }} as population_year
     from months
 ),
 

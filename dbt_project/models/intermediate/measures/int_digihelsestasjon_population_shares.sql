@@ -23,10 +23,7 @@ month_snapshots as (
     select
         snapshot_date,
         -- The latest population year not after the snapshot's year, else the earliest we have.
-        coalesce(
-            (select max(year) from populations where year <= extract(year from snapshots.snapshot_date)),
-            (select min(year) from populations)
-        ) as population_year
+        {{ population_year('extract(year from snapshots.snapshot_date)') }} as population_year
     from snapshots
 ),
 

@@ -1,8 +1,9 @@
--- 4.2.2: lookups per month, per year once the year's 31 December is in the
--- data (a partial year would read as a fall in use), and per month by the
--- (2024) municipality of the organisation that looked up. oppslag_id is
--- unique across files (tested on the staging model), so counts are counts
--- of distinct lookups.
+-- 4.2.2: lookups per week on average over the period (indicators.md): the
+-- period's lookup events (numerator) over its weeks (days / 7, denominator),
+-- per month, per year once the year's 31 December is in the data (a partial
+-- year would read as a fall in use), and per month by the (2024)
+-- municipality of the organisation that looked up. oppslag_id is unique
+-- across files (tested on the staging model), so events are distinct lookups.
 with
 
 daily as (
@@ -51,16 +52,28 @@ unioned as (
     from monthly_by_municipality
 ),
 
+with_weeks as (
+    select
+        period,
+        geography_level,
+        geography_code,
+        n_lookups,
+        -- The period's days (28-31 for a month, 365/366 for a year) in weeks.
+        cast({{ dbt.datediff(period_start_date('period'), period_end_date('period'), 'day') }} + 1 as double)
+        / 7 as n_weeks
+    from unioned
+),
+
 final as (
     select
         '4.2.2' as measure_id,
         period,
         geography_level,
         geography_code,
-        cast(n_lookups as double) as value,
-        cast(null as double) as numerator,
-        cast(null as double) as denominator
-    from unioned
+        n_lookups / n_weeks as value,
+        cast(n_lookups as double) as numerator,
+        n_weeks as denominator
+    from with_weeks
 )
 
 select * from final

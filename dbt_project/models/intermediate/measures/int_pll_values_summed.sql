@@ -1,21 +1,57 @@
--- 4.2.5: share of municipalities with tilrettelagt = ja in the month (of
--- those in force at month end). 4.2.6: patients with PLL, a month-end stock,
--- nationally and per (2024) municipality.
+-- 4.2.5: share of the population living in municipalities with
+-- tilrettelagt = ja in the month (the plan's "andel befolkning"), with the
+-- latest population figure for the month's year, on 2024 codes. 4.2.6:
+-- patients with PLL, a month-end stock, nationally and per (2024)
+-- municipality.
 with
 
 pll as (
     select * from {{ ref('stg_pll__municipality_months') }}
 ),
 
-in_force as (
-    select * from {{ ref('int_municipalities_counted') }}
+code_map as (
+    select * from {{ ref('municipality_code_map') }}
+),
+
+populations as (
+    select * from {{ ref('int_populations_mapped') }}
+),
+
+months as (
+    select distinct
+        period,
+        {{ population_year('cast(substring(period, 1, 4) as integer)') }} as population_year
+    from pll
+),
+
+arranged_municipalities as (
+    select distinct
+        pll.period,
+        code_map.municipality_code
+    from pll
+    inner join code_map on pll.source_municipality_code = code_map.source_code
+    where pll.is_arranged
+),
+
+covered as (
+    select
+        months.period,
+        sum(populations.population) as population_total,
+        sum(
+            case when arranged_municipalities.municipality_code is not null then populations.population else 0 end
+        ) as population_covered
+    from months
+    inner join populations on months.population_year = populations.year
+    left join arranged_municipalities
+        on months.period = arranged_municipalities.period
+        and populations.municipality_code = arranged_municipalities.municipality_code
+    where populations.municipality_code <> '9999'
+    group by months.period
 ),
 
 per_month as (
     select
         period,
-        {{ period_end_date('period') }} as month_end,
-        sum(case when is_arranged then 1 else 0 end) as n_arranged,
         sum(patients_with_pll) as patients_with_pll
     from pll
     group by period
@@ -24,12 +60,11 @@ per_month as (
 arranged_shares as (
     select
         '4.2.5' as measure_id,
-        per_month.period,
-        100.0 * per_month.n_arranged / in_force.n_municipalities as value,
-        cast(per_month.n_arranged as double) as numerator,
-        cast(in_force.n_municipalities as double) as denominator
-    from per_month
-    inner join in_force on per_month.month_end = in_force.day
+        period,
+        100.0 * population_covered / population_total as value,
+        cast(population_covered as double) as numerator,
+        cast(population_total as double) as denominator
+    from covered
 ),
 
 municipality_patients as (

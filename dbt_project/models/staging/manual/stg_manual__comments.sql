@@ -1,0 +1,18 @@
+with
+
+source as (
+    {{ current_rows('manual_comments') }}
+),
+
+renamed as (
+    select
+        load_id,
+        source_line,
+        id as catalog_id,
+        cast(gjelder_fra as date) as valid_from,
+        kommentar as comment_nb,
+        forfatter as comment_author
+    from source
+)
+
+select * from renamed

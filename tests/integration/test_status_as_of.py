@@ -1,0 +1,172 @@
+"""Issue 14: the status as of a date, steward comments, the publication archive and
+complementary suppression, on a real pipeline run (Dagster in-process, dbt build, publish)."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from dagster_project.lib.publish import archived_publications, open_publication
+from dagster_project.lib.report import write_report
+from dagster_project.lib.settings import Settings, WarehousePaths
+from dagster_project.lib.status import format_status
+from dagster_project.runner import run_pipeline
+
+STATUS_COLUMNS = "measure_id, latest_period, latest_value, expected_value, achieved_fraction, status"
+TODAY = date(2026, 1, 15)  # the report's "Laget" line: fixed, so two renderings can be compared byte for byte
+
+
+def write_comments(inbox: Path, rows: list[list[str]]) -> None:
+    path = inbox / "manual" / "indikator_kommentarer.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, delimiter=";")
+        writer.writerow(["id", "gjelder_fra", "kommentar", "forfatter"])
+        writer.writerows(rows)
+
+
+def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_status_as_of_a_past_date_is_what_a_run_as_of_that_date_publishes(published_env) -> None:
+    inbox, warehouse = published_env
+    paths = WarehousePaths(warehouse)
+    write_comments(
+        inbox,
+        [
+            ["1.1", "2022-01-01", "Gammel vurdering.", "A"],
+            ["1.1", "2022-10-01", "Positive bevegelser <script>alert(1)</script>", "Norsk helsenett"],
+            ["1.1.2", "2023-06-01", "Senere enn as-of-datoen.", "B"],
+        ],
+    )
+    assert run_pipeline().published  # as of today: the daily rows hold 31.12.2022 too
+    day = "2022-12-31"
+    then = rows(
+        paths.published_db,
+        f"select {STATUS_COLUMNS}, comment_nb from marts.measure_status_daily where as_of_date = ? order by 1",
+        [day],
+    )
+    goals_then = rows(
+        paths.published_db,
+        "select * exclude (as_of_date) from marts.goal_summary_daily where as_of_date = ? order by goal_id",
+        [day],
+    )
+    with open_publication(paths) as con:
+        printed = format_status(con, date.fromisoformat(day))
+
+    outcome = run_pipeline(Settings.from_env(as_of_date=day))
+    assert outcome.ok and outcome.published, outcome.message
+    now = rows(paths.published_db, f"select {STATUS_COLUMNS}, comment_nb from marts.measure_status order by 1")
+    assert now == then
+    assert rows(paths.published_db, "select distinct as_of_date from marts.measure_status") == [(date(2022, 12, 31),)]
+    assert rows(paths.published_db, "select * from marts.goal_summary order by goal_id") == goals_then
+    assert printed.startswith("Status per 31.12.2022")
+    statuses = {r[0]: r for r in now}
+    # Values of 2022 count as of 31.12.2022, and monthly measures are fresh then (not as of today).
+    assert statuses["1.1.1"][1] == "2022-12" and statuses["1.1.1"][5] != "no_data"
+    # The indicator's comment in force on the day, for a measure without its own.
+    assert statuses["1.1.2"][6] == statuses["1.1.1"][6] == "Positive bevegelser <script>alert(1)</script>"
+
+    # History: month ends from each baseline to the as-of date, nothing else.
+    history = rows(
+        paths.published_db,
+        "select as_of_date, count(*) from marts.measure_status_history "
+        "where measure_id = '1.1.1' group by 1 order by 1",
+    )
+    assert [d for d, _ in history] == [date(2022, 9, 30), date(2022, 10, 31), date(2022, 11, 30), date(2022, 12, 31)]
+    assert rows(paths.published_db, "select count(*) from marts.goal_summary_history where goal_id = 0")[0][0] == 13
+
+    # The comment is escaped in the report, never rendered as HTML.
+    html = write_report(paths.published_db, warehouse / "r.html").read_text(encoding="utf-8")
+    assert "Status per 31.12.2022" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script" not in html
+    # The steward's kommentar is published beside the manual value it explains.
+    assert rows(
+        paths.published_db, "select distinct comment_nb from marts.fct_measure_value where measure_id = '1.5'"
+    ) == [("Årlig rapportering",)]
+
+
+def test_an_archived_publication_renders_the_same_report_after_a_restatement(published_env, tmp_path: Path) -> None:
+    inbox, warehouse = published_env
+    paths = WarehousePaths(warehouse)
+    [first] = archived_publications(paths)
+    as_of = date(2022, 12, 31)
+    archived = write_report(paths.published_db, tmp_path / "a.html", as_of, first, TODAY).read_text()
+    current = write_report(paths.published_db, tmp_path / "c.html", as_of, None, TODAY).read_text()
+    assert archived == current
+
+    # A month after: the PLL file of 2022-12 is restated with twice the patients.
+    pll = inbox / "pll" / "pll_2022-12.csv"
+    frame = pd.read_csv(pll, sep=";", dtype=str)
+    frame["antall_pasienter_med_pll"] = (frame["antall_pasienter_med_pll"].astype(int) * 2 + 7).astype(str)
+    frame.to_csv(pll, sep=";", index=False)
+    outcome = run_pipeline()
+    assert outcome.ok and outcome.published, outcome.message
+
+    assert archived_publications(paths)[0] == first and len(archived_publications(paths)) == 2
+    again = write_report(paths.published_db, tmp_path / "a2.html", as_of, first, TODAY).read_text()
+    restated = write_report(paths.published_db, tmp_path / "c2.html", as_of, None, TODAY).read_text()
+    assert again == archived
+    assert restated != archived
+
+
+def _recoverable(cells: pd.DataFrame) -> list[tuple]:
+    """Every withheld cell that one subtraction recovers: a group (municipalities of a county or
+    of the nation, counties of the nation) with a published total and exactly one withheld member."""
+    found = []
+    for partition, part in cells.groupby("partition"):
+        totals = {("county", c): r for c, r in part[part.level == "county"].set_index("code").iterrows()}
+        national = part[part.level == "national"]
+        groups: dict[tuple, list] = defaultdict(list)
+        for _, cell in part[part.level == "municipality"].iterrows():
+            groups[("national", "municipalities")].append(cell)
+            if ("county", cell.county) in totals:
+                groups[("county", cell.county)].append(cell)
+        for _, cell in part[part.level == "county"].iterrows():
+            groups[("national", "counties")].append(cell)
+        for key, members in groups.items():
+            total = national.iloc[0] if key[0] == "national" else totals[key]
+            withheld = [m for m in members if m.withheld]
+            if total.withheld or len(withheld) != 1:
+                continue
+            value = total.value - sum(m.value for m in members if not m.withheld)
+            found.append((partition, key, withheld[0].code, value))
+    return found
+
+
+def test_no_withheld_cell_can_be_recovered_by_subtraction(published_env) -> None:
+    _, warehouse = published_env
+    parquet = WarehousePaths(warehouse).parquet_dir
+    con = duckdb.connect()
+    counties = "(select municipality_code, county_code from read_parquet('{p}/municipality_adoption.parquet'))"
+    measures = con.execute(
+        f"""
+        select f.measure_id || ' ' || f.period as partition, f.geography_level as level, f.geography_code as code,
+               c.county_code as county, coalesce(f.numerator, f.value) as value, f.is_suppressed as withheld
+        from read_parquet('{parquet}/fct_measure_value.parquet') as f
+        inner join read_parquet('{parquet}/dim_measure.parquet') as d using (measure_id)
+        left join (select distinct * from {counties.format(p=parquet)}) as c on f.geography_code = c.municipality_code
+        where d.is_person_level_count and f.geography_level in ('national', 'municipality')
+        """
+    ).df()
+    pll = con.execute(
+        f"""
+        select 'pll ' || p.period as partition, p.geography_level as level, p.geography_code as code,
+               c.county_code as county, p.patients_with_pll as value, p.is_suppressed as withheld
+        from read_parquet('{parquet}/pll_usage_monthly.parquet') as p
+        left join (select distinct * from {counties.format(p=parquet)}) as c on p.geography_code = c.municipality_code
+        """
+    ).df()
+    con.close()
+    cells = pd.concat([measures, pll])
+    assert cells.withheld.sum() > 0  # there is something to protect
+    assert _recoverable(cells) == []
