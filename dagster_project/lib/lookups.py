@@ -54,19 +54,17 @@ STORED_COLUMNS = (
     "virksomhetstype",
     "handling",
 )
-_TEMP_TABLES = ("incoming_lookups", "lookup_rejected", "lookup_known_codes", "lookup_fnr_map", "lookup_hpr_map")
+_TEMP_TABLES = ("incoming_lookups", "lookup_checked", "lookup_known_codes", "lookup_fnr_map", "lookup_hpr_map")
 
 # First rule broken wins; messages never quote a personal value.
 _ISO_WITH_OFFSET = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)"
 _RULES_SQL = f"""
 case
     when {" or ".join(f"l.{f} is null" for f in FIELDS)} then 'missing_field'
-    when not regexp_full_match(l.tidspunkt, '{_ISO_WITH_OFFSET}')
-        or try_cast(l.tidspunkt as timestamptz) is null then 'invalid_timestamp'
-    when cast(timezone('Europe/Oslo', try_cast(l.tidspunkt as timestamptz)) as date) <> cast($file_date as date)
+    when not regexp_full_match(l.tidspunkt, '{_ISO_WITH_OFFSET}') or l.instant is null then 'invalid_timestamp'
+    when cast(timezone('Europe/Oslo', l.instant) as date) <> cast($file_date as date)
         then 'timestamp_outside_file_date'
-    when not regexp_full_match(l.oppslag_id, '[0-9a-fA-F]{{8}}-([0-9a-fA-F]{{4}}-){{3}}[0-9a-fA-F]{{12}}')
-        then 'invalid_uuid'
+    when length(l.oppslag_id) <> 36 or try_cast(l.oppslag_id as uuid) is null then 'invalid_uuid'
     when not f.is_valid then 'invalid_fnr'
     when not regexp_full_match(l.hpr_nummer, '\\d{{1,9}}') then 'invalid_hpr'
     when not regexp_full_match(l.virksomhet_orgnr, '\\d{{9}}') then 'invalid_orgnr'
@@ -143,7 +141,7 @@ def _pseudonym_maps(con: duckdb.DuckDBPyConnection) -> None:
 
 
 _JOINS = """
-from incoming_lookups as l
+from (select *, rowid as row_id, try_cast(tidspunkt as timestamptz) as instant from incoming_lookups) as l
 left join lookup_fnr_map as f on l.pasient_fnr = f.value
 left join lookup_hpr_map as h on l.hpr_nummer = h.value
 left join lookup_known_codes as k on l.kommunenummer = k.code
@@ -151,28 +149,28 @@ left join lookup_known_codes as k on l.kommunenummer = k.code
 
 
 def _quarantined_rows(con: duckdb.DuckDBPyConnection, file: InboxFile) -> list[tuple[int | None, dict, Violation]]:
-    """Every row rule in one pass over the file; only the rows that broke one are kept
-    (lookup_rejected), with their line in the file (values as read, identifiers pseudonymised)."""
+    """Every row rule in one pass over the file, beside the values to store (lookup_checked:
+    each row checked, parsed and pseudonymised once); the rows that broke a rule come back
+    with their line in the file (values as read, identifiers pseudonymised)."""
     [(has_repeats,)] = con.execute(
         "select count(distinct oppslag_id) < count(oppslag_id) from incoming_lookups"
     ).fetchall()
     rules = _RULES_SQL.replace("$duplicate_rule", _DUPLICATE_RULE if has_repeats else "")
     con.execute(
         f"""
-        create or replace temp table lookup_rejected as
-        select * from (
-            select
-                l.rowid as row_id, l.tidspunkt, l.oppslag_id,
-                cast(h.pseudonym as varchar) as hpr_pseudonym, cast(f.pseudonym as varchar) as patient_pseudonym,
-                l.virksomhet_orgnr, l.kommunenummer, l.virksomhetstype, l.handling,
-                {rules} as rule
-            {_JOINS}
-        )
-        where rule is not null
+        create or replace temp table lookup_checked as
+        select
+            l.row_id, l.tidspunkt, l.instant, l.oppslag_id,
+            cast(h.pseudonym as varchar) as hpr_pseudonym, cast(f.pseudonym as varchar) as patient_pseudonym,
+            l.virksomhet_orgnr, l.kommunenummer, l.virksomhetstype, l.handling,
+            {rules} as rule
+        {_JOINS}
         """,
         {"file_date": file.period},
     )
-    bad = con.execute(f"select {', '.join(STORED_COLUMNS)}, rule from lookup_rejected order by row_id").fetchall()
+    bad = con.execute(
+        f"select {', '.join(STORED_COLUMNS)}, rule from lookup_checked where rule is not null order by row_id"
+    ).fetchall()
     quarantined: list[tuple[int | None, dict, Violation]] = []
     if not bad:
         return quarantined
@@ -219,15 +217,14 @@ def parse_lookups(con: duckdb.DuckDBPyConnection, file: InboxFile) -> ParsedFile
     _pseudonym_maps(con)
     quarantined = _quarantined_rows(con, file)
 
-    # Straight from the file as read: the valid rows are all but lookup_rejected's. Stored as
-    # types every engine reads: the instant in UTC, ids and pseudonyms as text.
-    select = f"""
+    # The rows that broke no rule, as checked. Stored as types every engine reads: the
+    # instant in UTC, ids and pseudonyms as text.
+    select = """
         select
-            cast(l.tidspunkt as timestamp with time zone) as tidspunkt, lower(l.oppslag_id) as oppslag_id,
-            cast(h.pseudonym as varchar) as hpr_pseudonym, cast(f.pseudonym as varchar) as patient_pseudonym,
-            l.virksomhet_orgnr, l.kommunenummer, l.virksomhetstype, l.handling
-        {_JOINS}
-        {"where l.rowid not in (select row_id from lookup_rejected)" if quarantined else ""}
+            instant as tidspunkt, lower(oppslag_id) as oppslag_id, hpr_pseudonym, patient_pseudonym,
+            virksomhet_orgnr, kommunenummer, virksomhetstype, handling
+        from lookup_checked
+        where rule is null
     """
     return ParsedFile(
         encoding="utf-8",
