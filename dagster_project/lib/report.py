@@ -173,7 +173,8 @@ def roadmap_summary(con: duckdb.DuckDBPyConnection, goals: pd.DataFrame) -> tupl
     (marts.roadmap_subgoals, the latest snapshot), with the snapshot's date. A publication
     made before the roadmap feed existed has no such table: (None, [])."""
     found = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = 'roadmap_subgoals'"
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'marts' and table_name = 'roadmap_subgoals'"
     ).fetchone()[0]
     if not found:
         return None, []
@@ -183,11 +184,7 @@ def roadmap_summary(con: duckdb.DuckDBPyConnection, goals: pd.DataFrame) -> tupl
         "order by strategisk_mal, prioritert_av_radsmodellen desc, losning, planlagt_dato, delmaal_id",
     )
     snapshot = con.execute("select max(snapshot_date) from marts.roadmap_subgoals").fetchone()[0]
-    views = [
-        RoadmapGoalView(int(g.goal_id), g.goal_name_nb)
-        for g in goals.itertuples()
-        if int(g.goal_id) != 0
-    ]
+    views = [RoadmapGoalView(int(g.goal_id), g.goal_name_nb) for g in goals.itertuples() if int(g.goal_id) != 0]
     by_goal = {v.goal_id: v for v in views}
     for r in rows.itertuples():
         view = by_goal.get(int(r.strategisk_mal))

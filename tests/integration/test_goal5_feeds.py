@@ -12,7 +12,9 @@ VEIKART_HEADER = (
     "delmaal_id;losning;tittel;fase;strategisk_mal;planlagt_dato;prognose_dato;fullfort_dato;status;"
     "prioritert_av_radsmodellen"
 )
-PORTFOLIO_HEADER = "aar;tiltak_id;navn;ansvarlig_virksomhet;strategisk_mal;midler_til_evaluering;planlagt_folgeforskning"
+PORTFOLIO_HEADER = (
+    "aar;tiltak_id;navn;ansvarlig_virksomhet;strategisk_mal;midler_til_evaluering;planlagt_folgeforskning"
+)
 GOOD_SUBGOAL = "KJ-1;Kjernejournal;Deling av dokumenter;utvikling;4;2023-01-15;2023-03-01;;pagar;ja"
 
 
@@ -44,7 +46,9 @@ def load_all(con, zone, inbox: Path):
         ("KJ-2;Kjernejournal;;innforing;4;2023-01-15;;;pagar;ja", "empty_value"),
     ],
 )
-def test_a_bad_roadmap_row_is_quarantined_with_file_line_and_rule(con, zone, tmp_path: Path, row: str, rule: str) -> None:
+def test_a_bad_roadmap_row_is_quarantined_with_file_line_and_rule(
+    con, zone, tmp_path: Path, row: str, rule: str
+) -> None:
     write(tmp_path, "veikart/veikart_delmaal_2023-03-31.csv", VEIKART_HEADER, [GOOD_SUBGOAL, row])
     [outcome] = load_all(con, zone, tmp_path)
     assert (outcome.status, outcome.rows_loaded, outcome.rows_quarantined) == ("loaded", 1, 1)
@@ -94,8 +98,12 @@ def test_a_repeated_sub_goal_id_rejects_the_snapshot_naming_its_lines(con, zone,
         ("2023;T-2;;KS;3;ja;nei", "empty_value"),
     ],
 )
-def test_a_bad_portfolio_row_is_quarantined_with_file_line_and_rule(con, zone, tmp_path: Path, row: str, rule: str) -> None:
-    write(tmp_path, "portefolje/portefolje_tiltak_2023.csv", PORTFOLIO_HEADER, ["2023;T-1;Forprosjekt;NHN;5;nei;ja", row])
+def test_a_bad_portfolio_row_is_quarantined_with_file_line_and_rule(
+    con, zone, tmp_path: Path, row: str, rule: str
+) -> None:
+    write(
+        tmp_path, "portefolje/portefolje_tiltak_2023.csv", PORTFOLIO_HEADER, ["2023;T-1;Forprosjekt;NHN;5;nei;ja", row]
+    )
     [outcome] = load_all(con, zone, tmp_path)
     assert (outcome.rows_loaded, outcome.rows_quarantined) == (1, 1)
     assert con.execute("select line_number, rule from raw.quarantine").fetchall() == [(3, rule)]

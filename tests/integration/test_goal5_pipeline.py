@@ -68,16 +68,29 @@ def test_goal_5_comes_from_the_roadmap_and_the_portfolio(published_env, tmp_path
         rows = list(csv.DictReader(f, delimiter=";"))
     evaluated = sum("ja" in (r["midler_til_evaluering"], r["planlagt_folgeforskning"]) for r in rows)
     assert published(
-        warehouse, "select numerator, denominator from marts.fct_measure_value where measure_id = '5.4' and period = '2022'"
+        warehouse,
+        "select numerator, denominator from marts.fct_measure_value where measure_id = '5.4' and period = '2022'",
     ) == [(evaluated, len(rows))]
-    assert 10 <= published(warehouse, "select value from marts.fct_measure_value where measure_id = '5.3' and period = '2022'")[0][0] <= 20
+    assert (
+        10
+        <= published(
+            warehouse, "select value from marts.fct_measure_value where measure_id = '5.3' and period = '2022'"
+        )[0][0]
+        <= 20
+    )
 
     # A new quarter: a sub-goal's forecast slips 107 days past its plan, another's plan moves.
     def add_subgoal(forecast: str):
         new = dict.fromkeys(rows_header(december), "")
         new.update(
-            delmaal_id="TEST-1", losning="Helsenorge", tittel="Timebestilling <på tvers>", fase="utvikling",
-            strategisk_mal="1", planlagt_dato="2023-06-30", prognose_dato=forecast, status="pagar",
+            delmaal_id="TEST-1",
+            losning="Helsenorge",
+            tittel="Timebestilling <på tvers>",
+            fase="utvikling",
+            strategisk_mal="1",
+            planlagt_dato="2023-06-30",
+            prognose_dato=forecast,
+            status="pagar",
             prioritert_av_radsmodellen="ja",
         )
         return lambda rows: [*rows, new]
@@ -85,9 +98,19 @@ def test_goal_5_comes_from_the_roadmap_and_the_portfolio(published_env, tmp_path
     rewrite(december, add_subgoal("2023-07-15"))
     march = inbox / "veikart" / "veikart_delmaal_2023-03-31.csv"
     march.write_bytes(december.read_bytes())
-    rewrite(march, lambda rows: [r | {"prognose_dato": "2023-10-15", "status": "utsatt"} if r["delmaal_id"] == "TEST-1" else r for r in rows])
+    rewrite(
+        march,
+        lambda rows: [
+            r | {"prognose_dato": "2023-10-15", "status": "utsatt"} if r["delmaal_id"] == "TEST-1" else r for r in rows
+        ],
+    )
     moved = next(r for r in csv.DictReader(march.open(encoding="utf-8"), delimiter=";") if r["status"] == "fullfort")
-    rewrite(march, lambda rows: [r | {"planlagt_dato": "2021-01-01"} if r["delmaal_id"] == moved["delmaal_id"] else r for r in rows])
+    rewrite(
+        march,
+        lambda rows: [
+            r | {"planlagt_dato": "2021-01-01"} if r["delmaal_id"] == moved["delmaal_id"] else r for r in rows
+        ],
+    )
     # A steward value for a year the feed does not cover, and one that disagrees with the feed.
     with (inbox / "manual" / "indikator_observasjoner.csv").open("a", encoding="utf-8") as f:
         f.write("5.2;2021;18;Helsedirektoratet;\r\n5.2;2022;99;Helsedirektoratet;\r\n")
@@ -95,13 +118,18 @@ def test_goal_5_comes_from_the_roadmap_and_the_portfolio(published_env, tmp_path
     outcome = run_pipeline()
     assert outcome.ok and outcome.published, outcome.message
     assert "5.2 2022: feed" in outcome.message and "steward 99" in outcome.message
-    assert f"{moved['delmaal_id']} (2023-03-31): planlagt_dato {moved['planlagt_dato']} -> 2021-01-01" in outcome.message
+    assert (
+        f"{moved['delmaal_id']} (2023-03-31): planlagt_dato {moved['planlagt_dato']} -> 2021-01-01" in outcome.message
+    )
 
     assert published(
-        warehouse, "select snapshot_date, delay_days, points_to_red from marts.roadmap_subgoals where delmaal_id = 'TEST-1'"
+        warehouse,
+        "select snapshot_date, delay_days, points_to_red from marts.roadmap_subgoals where delmaal_id = 'TEST-1'",
     ) == [(date(2023, 3, 31), 107, True)]
     values = dict(
-        published(warehouse, "select period, value from marts.fct_measure_value where measure_id = '5.2' and period < '2023'")
+        published(
+            warehouse, "select period, value from marts.fct_measure_value where measure_id = '5.2' and period < '2023'"
+        )
     )
     assert values["2021"] == 18  # the steward's, for a year the feed does not cover
     assert values["2022"] != 99  # the feed's wins

@@ -29,9 +29,18 @@ ORGANISATIONS = (
     "Bergen kommune",
 )
 TOPICS = (
-    "Kjernejournal", "Pasientens legemiddelliste", "Helsenorge", "Digital hjemmeoppfølging",
-    "Dokumentdeling", "Helsedataservice", "Velferdsteknologi", "Samhandling i akuttkjeden",
-    "e-resept", "Helseanalyseplattformen", "Legemiddelinformasjon", "Felles språk",
+    "Kjernejournal",
+    "Pasientens legemiddelliste",
+    "Helsenorge",
+    "Digital hjemmeoppfølging",
+    "Dokumentdeling",
+    "Helsedataservice",
+    "Velferdsteknologi",
+    "Samhandling i akuttkjeden",
+    "e-resept",
+    "Helseanalyseplattformen",
+    "Legemiddelinformasjon",
+    "Felles språk",
 )
 KINDS = ("videreutvikling", "innføring", "utprøving", "forprosjekt", "modernisering", "pilot")
 

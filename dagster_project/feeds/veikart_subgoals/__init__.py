@@ -35,7 +35,9 @@ def completion_matches_status(row: Row, ctx: FileContext) -> list[Violation]:
     try:
         if completed_on and date.fromisoformat(completed_on) > date.fromisoformat(ctx.period):
             return [
-                Violation("date_after_snapshot", f"fullfort_dato {completed_on} is after the snapshot date {ctx.period}")
+                Violation(
+                    "date_after_snapshot", f"fullfort_dato {completed_on} is after the snapshot date {ctx.period}"
+                )
             ]
     except ValueError:
         return []  # the date format is its own rule

@@ -21,16 +21,36 @@ import numpy as np
 FIRST_PLANNED_YEAR, LAST_PLANNED_YEAR = 2021, 2027
 # solution, its strategy goal, and sub-goal titles per phase (the roadmap's wording, shortened)
 SOLUTIONS = (
-    ("Kjernejournal", 4, ("Ny versjon av kritisk informasjon", "Deling av journaldokumenter", "Tilgang for legevakt"),
-     ("Innføring i kommunale pleie- og omsorgstjenester", "Innføring hos avtalespesialister", "Innføring i apotek")),
-    ("Pasientens legemiddelliste", 4, ("Legemiddellisten i kjernejournal", "Samstemming i EPJ", "Multidose"),
-     ("Utprøving i Bergen", "Innføring i helseforetak", "Innføring i kommuner")),
-    ("Helsenorge", 1, ("Digital dialog med fastlegen", "Timeavtaler på tvers", "Innsyn for pårørende"),
-     ("Innføring av Digihelsestasjon", "Innføring av Digihelse", "Innbyggertjenester i alle regioner")),
-    ("Digital hjemmeoppfølging", 1, ("Felles tjenestemodell", "Integrasjon med EPJ", "Innbyggerløsning"),
-     ("Spredning i helsefellesskap", "Innføring i spesialisthelsetjenesten", "Drift i alle helsefellesskap")),
-    ("Felles plattform for dokumentdeling", 2, ("Dokumentdeling mellom helseforetak", "Deling fra kommuner",
-     "Bildedeling"), ("Innføring i Helse Vest", "Innføring i Helse Midt-Norge", "Innføring i kommunene")),
+    (
+        "Kjernejournal",
+        4,
+        ("Ny versjon av kritisk informasjon", "Deling av journaldokumenter", "Tilgang for legevakt"),
+        ("Innføring i kommunale pleie- og omsorgstjenester", "Innføring hos avtalespesialister", "Innføring i apotek"),
+    ),
+    (
+        "Pasientens legemiddelliste",
+        4,
+        ("Legemiddellisten i kjernejournal", "Samstemming i EPJ", "Multidose"),
+        ("Utprøving i Bergen", "Innføring i helseforetak", "Innføring i kommuner"),
+    ),
+    (
+        "Helsenorge",
+        1,
+        ("Digital dialog med fastlegen", "Timeavtaler på tvers", "Innsyn for pårørende"),
+        ("Innføring av Digihelsestasjon", "Innføring av Digihelse", "Innbyggertjenester i alle regioner"),
+    ),
+    (
+        "Digital hjemmeoppfølging",
+        1,
+        ("Felles tjenestemodell", "Integrasjon med EPJ", "Innbyggerløsning"),
+        ("Spredning i helsefellesskap", "Innføring i spesialisthelsetjenesten", "Drift i alle helsefellesskap"),
+    ),
+    (
+        "Felles plattform for dokumentdeling",
+        2,
+        ("Dokumentdeling mellom helseforetak", "Deling fra kommuner", "Bildedeling"),
+        ("Innføring i Helse Vest", "Innføring i Helse Midt-Norge", "Innføring i kommunene"),
+    ),
 )
 # Share of the sub-goals planned in a year whose delay turns out significant, per phase.
 DELAY_RATE = {
@@ -67,7 +87,9 @@ class SubGoal:
         else:
             known = min(1.0, max(0.0, (day - (self.planned - timedelta(REVEAL_DAYS))).days / REVEAL_DAYS))
             forecast = max(self.planned + timedelta(days=round((self.completed - self.planned).days * known)), day)
-            status = "utsatt" if (forecast - self.planned).days > 90 else ("pagar" if day >= self.started else "planlagt")
+            status = (
+                "utsatt" if (forecast - self.planned).days > 90 else ("pagar" if day >= self.started else "planlagt")
+            )
             completed = ""
         return [
             self.subgoal_id,
