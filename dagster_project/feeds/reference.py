@@ -17,8 +17,14 @@ def known_municipality_codes() -> frozenset[str]:
 
 @cache
 def manual_measure_ids() -> frozenset[str]:
+    """Measures a steward may report: the manual ones, and those a feed replaces (steward_fallback:
+    the steward's value stands for the periods the feed does not cover)."""
     with (SEEDS_DIR / "measure_catalog.csv").open(encoding="utf-8") as f:
-        return frozenset(row["measure_id"] for row in csv.DictReader(f) if row["source"] == "manual")
+        return frozenset(
+            row["measure_id"]
+            for row in csv.DictReader(f)
+            if row["source"] == "manual" or row.get("steward_fallback") == "true"
+        )
 
 
 @cache

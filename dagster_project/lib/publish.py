@@ -37,6 +37,7 @@ PUBLISHED_TABLES = (
     "municipality_adoption",
     "kjernejournal_lookups_monthly",
     "pll_usage_monthly",
+    "roadmap_subgoals",
 )
 # Column names that would mean person-level data leaked into a published table.
 FORBIDDEN_COLUMNS = re.compile(r"fnr|fodselsnummer|hpr|pseudonym|respondent|pasient_id", re.IGNORECASE)

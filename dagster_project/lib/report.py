@@ -142,6 +142,68 @@ def trajectory_chart(measure: pd.Series, values: pd.DataFrame) -> str | None:
     return vlc.vegalite_to_svg(chart.to_dict(), format_locale=NUMBER_LOCALE, time_format_locale="nb-NO")
 
 
+@dataclass
+class SubGoalView:
+    subgoal_id: str
+    solution: str
+    title: str
+    phase: str
+    planned: str
+    forecast: str
+    delay_days: int
+    prioritised: bool
+
+
+@dataclass
+class RoadmapGoalView:
+    goal_id: int
+    name: str
+    subgoals: list[SubGoalView] = field(default_factory=list)
+
+
+PHASE_NB = {"utvikling": "utvikling", "innforing": "innføring"}
+
+
+def _norwegian_date(value: object) -> str:
+    return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%d.%m.%Y}"
+
+
+def roadmap_summary(con: duckdb.DuckDBPyConnection, goals: pd.DataFrame) -> tuple[str | None, list[RoadmapGoalView]]:
+    """The council's opening section: per goal, the roadmap's sub-goals that point to red
+    (marts.roadmap_subgoals, the latest snapshot), with the snapshot's date. A publication
+    made before the roadmap feed existed has no such table: (None, [])."""
+    found = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'marts' and table_name = 'roadmap_subgoals'"
+    ).fetchone()[0]
+    if not found:
+        return None, []
+    rows = _read(
+        con,
+        "select * from marts.roadmap_subgoals where points_to_red "
+        "order by strategisk_mal, prioritert_av_radsmodellen desc, losning, planlagt_dato, delmaal_id",
+    )
+    snapshot = con.execute("select max(snapshot_date) from marts.roadmap_subgoals").fetchone()[0]
+    views = [RoadmapGoalView(int(g.goal_id), g.goal_name_nb) for g in goals.itertuples() if int(g.goal_id) != 0]
+    by_goal = {v.goal_id: v for v in views}
+    for r in rows.itertuples():
+        view = by_goal.get(int(r.strategisk_mal))
+        if view is not None:
+            view.subgoals.append(
+                SubGoalView(
+                    subgoal_id=r.delmaal_id,
+                    solution=r.losning,
+                    title=r.tittel,
+                    phase=PHASE_NB.get(r.fase, r.fase),
+                    planned=_norwegian_date(r.planlagt_dato),
+                    forecast=_norwegian_date(r.prognose_dato) or "ingen prognose",
+                    delay_days=int(r.delay_days),
+                    prioritised=bool(r.prioritert_av_radsmodellen),
+                )
+            )
+    return _norwegian_date(snapshot) or None, views
+
+
 def build_report_data(con: duckdb.DuckDBPyConnection, as_of: date) -> dict:
     """Everything the report shows, as of `as_of`, from one publication."""
     measures = _read(con, "select * from marts.dim_measure")
@@ -303,6 +365,7 @@ def render_html(con: duckdb.DuckDBPyConnection, as_of: date | None = None, today
         for r in data["freshness"].itertuples()
         if r.source_family != "unmatched"
     ]
+    roadmap_snapshot, roadmap_goals = roadmap_summary(con, data["goals"])
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     template = env.get_template("status_report.html.j2")
     return template.render(
@@ -312,6 +375,8 @@ def render_html(con: duckdb.DuckDBPyConnection, as_of: date | None = None, today
         total={k: int(total[k]) for k in ("n_indicators", "n_green", "n_yellow", "n_red", "n_no_target", "n_no_data")},
         as_of=day.strftime("%d.%m.%Y"),
         trend_svg=trend_chart(data["trend"]),
+        roadmap_snapshot=roadmap_snapshot,
+        roadmap_goals=roadmap_goals,
         publication={
             "id": publication[0],
             "published_at": f"{publication[1]:%d.%m.%Y %H:%M}",

@@ -193,6 +193,45 @@ def decimal(column: str) -> RowRule:
     return rule
 
 
+def optional_iso_date(column: str) -> RowRule:
+    """A YYYY-MM-DD date or blank."""
+
+    def rule(row: Row, ctx: FileContext) -> list[Violation]:
+        return iso_date(column)(row, ctx) if row[column].strip() else []
+
+    return rule
+
+
+def integer_between(column: str, low: int, high: int, rule_name: str) -> RowRule:
+    def rule(row: Row, ctx: FileContext) -> list[Violation]:
+        value = row[column]
+        if not _INTEGER.fullmatch(value) or not low <= int(value) <= high:
+            return [Violation(rule_name, f"{column} {value!r} is not an integer from {low} to {high}")]
+        return []
+
+    return rule
+
+
+def unique_or_reject(column: str) -> FileRule:
+    """An id that repeats makes the whole file ambiguous (which row is the truth?): the file is
+    rejected naming every line of every repeated id, rather than keeping whichever came first."""
+
+    def rule(table: CsvTable, ctx: FileContext) -> None:
+        lines: dict[str, list[int]] = {}
+        for row in table.rows:
+            lines.setdefault(row.values[column], []).append(row.line_number)
+        repeated = {value: found for value, found in lines.items() if len(found) > 1}
+        if repeated:
+            raise FileRejected(
+                "duplicate_id",
+                "; ".join(
+                    f"{column} {value!r} on lines {', '.join(map(str, found))}" for value, found in repeated.items()
+                ),
+            )
+
+    return rule
+
+
 def check_rows(table: CsvTable, spec: CsvSpec, ctx: FileContext) -> tuple[list, list[tuple[int, Row, Violation]]]:
     """Split parsed rows into valid rows and (line, row, violation) to quarantine.
 

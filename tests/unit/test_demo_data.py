@@ -66,6 +66,8 @@ def test_every_family_is_written_and_every_name_matches_the_contract(demo_inbox_
         "survey_personnel",
         "manual_observations",
         "manual_comments",
+        "veikart_subgoals",
+        "portfolio_initiatives",
     }
     n_months = len(list(months("2021-01", "2022-12")))
     assert sum(f.feed.name == "helsenorge_usage" for f in scan.files) == n_months

@@ -8,6 +8,8 @@
     'int_kjernejournal_adoption_shares',
     'int_pll_values_summed',
     'int_lookup_counts_summed',
+    'int_roadmap_delay_shares',
+    'int_portfolio_evaluation_shares',
 ] -%}
 {%- set survey_models = ['int_survey_shares_weighted'] %}
 
