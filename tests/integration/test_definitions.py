@@ -1,5 +1,4 @@
 import gzip
-import json
 from datetime import datetime
 from pathlib import Path
 
