@@ -41,7 +41,7 @@ def peak_rss_mb() -> float:
 def run_bare(inbox: Path) -> dict:
     import duckdb
 
-    from dagster_project.lib.lookups import READ_JSON_OPTIONS
+    from dagster_project.feeds.kj_lookups.parse import READ_JSON_OPTIONS
 
     start = time.perf_counter()
     con = duckdb.connect()
@@ -55,7 +55,7 @@ def run_bare_materialized(inbox: Path) -> dict:
     """A stricter lower bound: DuckDB reads every field of every line into a table."""
     import duckdb
 
-    from dagster_project.lib.lookups import READ_JSON_OPTIONS
+    from dagster_project.feeds.kj_lookups.parse import READ_JSON_OPTIONS
 
     start = time.perf_counter()
     con = duckdb.connect()
@@ -67,7 +67,7 @@ def run_bare_materialized(inbox: Path) -> dict:
 
 
 def run_generate(inbox: Path, days: int, per_day: int) -> dict:
-    from dagster_project.lib.scale_data import write_lookup_days
+    from dagster_project.demo.scale_data import write_lookup_days
 
     start = time.perf_counter()
     write_lookup_days(inbox / "kjernejournal", date(2024, 3, 1), days, per_day)
@@ -76,8 +76,8 @@ def run_generate(inbox: Path, days: int, per_day: int) -> dict:
 
 def run_project(inbox: Path, warehouse: Path) -> dict:
     from dagster_project.feeds.inbox import scan_inbox
-    from dagster_project.lib.ingest import ingest_files, parsing_connection
-    from dagster_project.lib.settings import Settings, WarehousePaths
+    from dagster_project.settings import Settings, WarehousePaths
+    from dagster_project.warehouse.ingest import ingest_files, parsing_connection
 
     files = [f for f in scan_inbox(inbox).files if f.feed.name == "kj_lookups"]
     start = time.perf_counter()

@@ -152,7 +152,7 @@ def lower_bound(inbox: Path) -> dict:
     import duckdb
     import pandas as pd
 
-    from dagster_project.lib.lookups import READ_JSON_OPTIONS
+    from dagster_project.feeds.kj_lookups.parse import READ_JSON_OPTIONS
 
     timings: dict[str, float] = {}
     con = duckdb.connect()
@@ -215,8 +215,8 @@ def contract_floor(inbox: Path, database: Path) -> dict:
 
     import duckdb
 
-    from dagster_project.lib.lookups import READ_JSON_OPTIONS
-    from dagster_project.lib.pseudonym import hmac_pads, pseudonym_key, pseudonym_sql
+    from dagster_project.feeds.kj_lookups.parse import READ_JSON_OPTIONS
+    from dagster_project.feeds.pseudonym import hmac_pads, pseudonym_key, pseudonym_sql
 
     shutil.rmtree(database, ignore_errors=True)
     database.mkdir(parents=True)
@@ -277,7 +277,7 @@ def load_breakdown(warehouse: Path) -> dict:
     first start to last finish) and dbt build's own elapsed time (run_results.json)."""
     import duckdb
 
-    from dagster_project.lib.settings import WarehousePaths
+    from dagster_project.settings import WarehousePaths
     from dagster_project.warehouse.working_db import attach_raw_zone
 
     con = duckdb.connect()
@@ -322,9 +322,9 @@ def _noop_breakdown_in_process() -> dict:
     start = time.perf_counter()
     from dagster_project import runner
     from dagster_project.feeds.inbox import scan_inbox
-    from dagster_project.lib.ingest import pending_files
-    from dagster_project.lib.settings import Settings
+    from dagster_project.settings import Settings
     from dagster_project.warehouse import ledger
+    from dagster_project.warehouse.ingest import pending_files
 
     timings["import the runner (no Dagster, no dbt)"] = time.perf_counter() - start
     settings = Settings.from_env()

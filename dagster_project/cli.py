@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from dagster_project.lib.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, Settings
+from dagster_project.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, Settings
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -25,7 +25,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from dagster_project.lib.demo_data import DemoConfig, generate, last_full_month
+    from dagster_project.demo.demo_data import DemoConfig, generate, last_full_month
 
     inbox = _settings(args).inbox
     if args.scale == "national":
@@ -57,8 +57,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     paths = _settings(args).paths
-    from dagster_project.lib.publish import PublicationNotFound, open_publication
-    from dagster_project.lib.status import AsOfOutOfRange, format_status
+    from dagster_project.presentation.status import AsOfOutOfRange, format_status
+    from dagster_project.publication.publish import PublicationNotFound, open_publication
 
     try:
         with open_publication(paths, args.publication) as con:
@@ -71,8 +71,8 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 def cmd_quality(args: argparse.Namespace) -> int:
     paths = _settings(args).paths
-    from dagster_project.lib import quality
-    from dagster_project.lib.steward import format_quality
+    from dagster_project.gate import quality
+    from dagster_project.gate.steward import format_quality
 
     # Renders only when the site is older than the newest validation (a run launched from the Dagster UI).
     quality.build_data_docs(paths.root)
@@ -82,9 +82,9 @@ def cmd_quality(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     paths = _settings(args).paths
-    from dagster_project.lib.publish import PublicationNotFound
-    from dagster_project.lib.report import write_report
-    from dagster_project.lib.status import AsOfOutOfRange
+    from dagster_project.presentation.report import write_report
+    from dagster_project.presentation.status import AsOfOutOfRange
+    from dagster_project.publication.publish import PublicationNotFound
 
     try:
         out = write_report(
@@ -102,7 +102,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_dbt(args: argparse.Namespace) -> int:
     """dbt by hand, with the values the pipeline gives it (--vars from the settings)."""
-    from dagster_project.lib.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+    from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
     settings = _settings(args)
     command = [DBT_EXECUTABLE, *args.dbt_args, "--vars", json.dumps(settings.dbt_vars())]

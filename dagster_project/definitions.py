@@ -3,6 +3,6 @@ definitions of defs/, built from the settings of the environment. `ehelse run`
 builds its own from the settings of its command line."""
 
 from dagster_project.defs import build_defs
-from dagster_project.lib.settings import Settings
+from dagster_project.settings import Settings
 
 defs = build_defs(Settings.from_env())

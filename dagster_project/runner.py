@@ -21,9 +21,9 @@ import dagster as dg
 
 from dagster_project.feeds.base import InboxFile
 from dagster_project.feeds.inbox import scan_inbox
-from dagster_project.lib.ingest import pending_files
-from dagster_project.lib.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings
+from dagster_project.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings
 from dagster_project.warehouse import ledger
+from dagster_project.warehouse.ingest import pending_files
 from dagster_project.warehouse.working_db import migrate_legacy_raw
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ def run_pipeline(settings: Settings | None = None) -> RunOutcome:
     # once we know there is work to do.
     from dagster_project.defs import build_defs
     from dagster_project.defs.pipeline.jobs import ASSET_FOR_FEED, JOB_FOR_FEED
-    from dagster_project.lib import quality
+    from dagster_project.gate import quality
 
     defs = build_defs(settings)
     instance = _instance()

@@ -8,10 +8,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.demo.demo_data import DemoConfig, generate
 from dagster_project.feeds.base import InboxFile
-from dagster_project.lib.demo_data import DemoConfig, generate
-from dagster_project.lib.ingest import LoadOutcome, ingest_files, parsing_connection, prepare
-from dagster_project.lib.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, WarehousePaths
+from dagster_project.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, WarehousePaths
+from dagster_project.warehouse.ingest import LoadOutcome, ingest_files, parsing_connection, prepare
 from dagster_project.warehouse.raw_zone import RawZone
 from dagster_project.warehouse.working_db import attach_raw_zone
 
@@ -48,7 +48,7 @@ def zone(paths: WarehousePaths) -> RawZone:
 @pytest.fixture
 def con(paths: WarehousePaths):
     """A parsing connection with an empty raw zone attached (raw.<table>, raw.load_ledger,
-    raw.quarantine), for ingestion tests that call lib/ directly."""
+    raw.quarantine), for ingestion tests that call the ingestion directly."""
     connection = parsing_connection()
     prepare(paths.raw_zone, connection)
     attach_raw_zone(paths, connection)

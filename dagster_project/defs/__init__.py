@@ -12,10 +12,10 @@ from dagster_project.defs.pipeline.sensors import SENSORS
 from dagster_project.defs.publication.assets import published, status_report
 from dagster_project.defs.quality.checks import GX_CHECKS
 from dagster_project.defs.transform.assets import build_dbt_assets, dbt_project, prepare_manifest
-from dagster_project.lib.settings import DBT_EXECUTABLE, Settings
 from dagster_project.resources import WarehouseResource
 from dagster_project.resources.dbt import EhelseDbtCliResource
 from dagster_project.resources.great_expectations import GreatExpectationsResource
+from dagster_project.settings import DBT_EXECUTABLE, Settings
 
 
 def build_defs(settings: Settings) -> dg.Definitions:

@@ -90,7 +90,7 @@ class Feed:
     tables: tuple[Table, ...]
     display_name: str  # bokmål, for the report and the steward
     description: str
-    demo: DemoWriter | None = None  # None: written by the shared demo world (lib/demo_data.py)
+    demo: DemoWriter | None = None  # None: written by the shared demo world (demo/demo_data.py)
     extra: dict = field(default_factory=dict)  # feed-specific settings its parser reads
 
     @property

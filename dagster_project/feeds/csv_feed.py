@@ -8,9 +8,9 @@ import duckdb
 import pandas as pd
 
 from dagster_project.feeds.base import DemoWriter, Feed, Grain, InboxFile, ParsedFile, Table
+from dagster_project.feeds.csv_io import read_csv
 from dagster_project.feeds.reference import catalog_ids, known_municipality_codes, manual_measure_ids
-from dagster_project.lib.csv_io import read_csv
-from dagster_project.lib.rules import CsvSpec, FileContext, check_rows
+from dagster_project.feeds.rules import CsvSpec, FileContext, check_rows
 
 
 def csv_feed(

@@ -8,7 +8,7 @@ The file is committed (dbt and its readers see it as any other yml) and written 
 from __future__ import annotations
 
 from dagster_project.feeds.registry import feeds
-from dagster_project.lib.settings import DBT_PROJECT_DIR
+from dagster_project.settings import DBT_PROJECT_DIR
 from dagster_project.warehouse.ledger import COLUMNS as LEDGER_COLUMNS
 from dagster_project.warehouse.raw_zone import HIVE_OPTIONS
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from functools import cache
 
-from dagster_project.lib.settings import SEEDS_DIR
+from dagster_project.settings import SEEDS_DIR
 
 
 @cache

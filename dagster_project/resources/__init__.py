@@ -1,5 +1,5 @@
 """Connections: the warehouse (inbox, raw zone, working DuckDB, published file), built
-from the one Settings object (lib/settings.py)."""
+from the one Settings object (settings.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from dagster_project.lib.settings import (
+from dagster_project.settings import (
     DEFAULT_ARCHIVE_MONTHS,
     DEFAULT_MEMORY_LIMIT,
     DEFAULT_MIN_CELL_COUNT,

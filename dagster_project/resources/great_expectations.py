@@ -10,9 +10,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.lib import quality
-from dagster_project.lib.settings import EXPECTATIONS_DIR
+from dagster_project.gate import quality
 from dagster_project.resources import WarehouseResource
+from dagster_project.settings import EXPECTATIONS_DIR
 from dagster_project.warehouse import working_db
 
 

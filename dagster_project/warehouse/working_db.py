@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import duckdb
 
 from dagster_project.feeds.registry import raw_tables
-from dagster_project.lib.settings import WarehousePaths
+from dagster_project.settings import WarehousePaths
 from dagster_project.warehouse import ledger
 from dagster_project.warehouse.raw_zone import QUARANTINE_COLUMNS, RawZone, write_parquet
 
@@ -108,7 +108,7 @@ def migrate_legacy_raw(paths: WarehousePaths) -> bool:
     in the raw zone are not written twice. True when something was migrated."""
     if not has_legacy_raw(paths):
         return False
-    from dagster_project.lib.ingest import prepare  # the raw zone's schema files
+    from dagster_project.warehouse.ingest import prepare  # the raw zone's schema files
 
     zone = paths.raw_zone
     con = duckdb.connect(str(paths.working_db))

@@ -7,8 +7,8 @@ import pytest
 
 from dagster_project.definitions import defs
 from dagster_project.defs import build_defs
-from dagster_project.lib.settings import Settings
 from dagster_project.resources import WarehouseResource
+from dagster_project.settings import Settings
 
 
 def test_definitions_load_and_form_one_lineage_from_raw_to_published() -> None:
@@ -105,7 +105,7 @@ def a_new_feed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     (package / "bed_days").mkdir(parents=True)
     (package / "bed_days" / "__init__.py").write_text(
         "from dagster_project.feeds.csv_feed import csv_feed\n"
-        "from dagster_project.lib.rules import CsvSpec, municipality, non_negative_integer\n"
+        "from dagster_project.feeds.rules import CsvSpec, municipality, non_negative_integer\n"
         "FEED = csv_feed(name='bed_days', folder='sykehus', file_pattern='liggedogn_{period}.csv',\n"
         "    grain='month',\n"
         "    spec=CsvSpec(columns=['kommunenummer', 'liggedogn'],\n"

@@ -3,7 +3,7 @@
 import duckdb
 import pytest
 
-from dagster_project.lib.settings import PROJECT_ROOT, WarehousePaths
+from dagster_project.settings import PROJECT_ROOT, WarehousePaths
 
 QUERIES = PROJECT_ROOT / "examples" / "queries"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.report import write_report
+from dagster_project.presentation.report import write_report
 from dagster_project.runner import run_pipeline
 
 

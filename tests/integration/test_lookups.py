@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from dagster_project.feeds.inbox import scan_inbox
-from dagster_project.lib.ingest import ingest_files, parsing_connection
-from dagster_project.lib.pseudonym import KEY_ENV_VAR, pseudonym_key, pseudonym_uuid
-from dagster_project.lib.settings import WarehousePaths
+from dagster_project.feeds.pseudonym import KEY_ENV_VAR, pseudonym_key, pseudonym_uuid
+from dagster_project.settings import WarehousePaths
+from dagster_project.warehouse.ingest import ingest_files, parsing_connection
 from dagster_project.warehouse.raw_zone import RawZone
 from dagster_project.warehouse.working_db import attach_raw_zone
 from tests.conftest import load

@@ -12,8 +12,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.lib.settings import SEEDS_DIR, WarehousePaths
 from dagster_project.runner import run_pipeline
+from dagster_project.settings import SEEDS_DIR, WarehousePaths
 
 
 def rolling_means_from_files(inbox: Path, service: str) -> dict[str, float]:

@@ -10,8 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.lib.settings import PG_URL_ENV_VAR, WarehousePaths
 from dagster_project.runner import run_pipeline
+from dagster_project.settings import PG_URL_ENV_VAR, WarehousePaths
 
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
 NEEDS_POSTGRES = pytest.mark.skipif(

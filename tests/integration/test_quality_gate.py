@@ -14,9 +14,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.lib.settings import WarehousePaths
-from dagster_project.lib.steward import format_quality
+from dagster_project.gate.steward import format_quality
 from dagster_project.runner import run_pipeline
+from dagster_project.settings import WarehousePaths
 
 
 def sha256(path: Path) -> str:

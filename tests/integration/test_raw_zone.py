@@ -5,7 +5,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.settings import WarehousePaths
+from dagster_project.settings import WarehousePaths
 from dagster_project.warehouse.working_db import connect, migrate_legacy_raw
 
 LEGACY_DDL = """

@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.lib.report import write_report
-from dagster_project.lib.settings import WarehousePaths
+from dagster_project.presentation.report import write_report
+from dagster_project.settings import WarehousePaths
 from tests.browser import Page, chromium_path
 
 NEEDS_BROWSER = pytest.mark.skipif(

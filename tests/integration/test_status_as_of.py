@@ -11,11 +11,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from dagster_project.lib.publish import archived_publications, open_publication
-from dagster_project.lib.report import write_report
-from dagster_project.lib.settings import Settings, WarehousePaths
-from dagster_project.lib.status import format_status
+from dagster_project.presentation.report import write_report
+from dagster_project.presentation.status import format_status
+from dagster_project.publication.publish import archived_publications, open_publication
 from dagster_project.runner import run_pipeline
+from dagster_project.settings import Settings, WarehousePaths
 
 STATUS_COLUMNS = "measure_id, latest_period, latest_value, expected_value, achieved_fraction, status"
 TODAY = date(2026, 1, 15)  # the report's "Laget" line: fixed, so two renderings can be compared byte for byte

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.lib.csv_io import FileRejected, read_csv
+from dagster_project.feeds.csv_io import FileRejected, read_csv
 
 COLUMNS = ["kommunenummer", "navn"]
 

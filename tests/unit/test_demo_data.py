@@ -11,11 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from dagster_project.demo.demo_data import DemoConfig, generate, months
+from dagster_project.feeds.fnr import is_valid_fnr
 from dagster_project.feeds.inbox import scan_inbox
 from dagster_project.feeds.reference import known_municipality_codes
-from dagster_project.lib.demo_data import DemoConfig, generate, months
-from dagster_project.lib.fnr import is_valid_fnr
-from dagster_project.lib.rules import HELSENORGE_SERVICES
+from dagster_project.feeds.rules import HELSENORGE_SERVICES
 
 CSV_HEADERS = {
     "helsenorge_usage": ["maaned", "kommunenummer", "tjeneste", "antall_besok", "antall_unike_brukere"],

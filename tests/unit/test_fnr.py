@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from dagster_project.lib.demo_data import make_fnr
-from dagster_project.lib.fnr import control_digits, is_valid_fnr
+from dagster_project.demo.demo_data import make_fnr
+from dagster_project.feeds.fnr import control_digits, is_valid_fnr
 
 
 def mod11_by_hand(first_nine: str) -> str | None:
@@ -46,7 +46,7 @@ def test_malformed_values_are_invalid(value: str | None) -> None:
 def test_the_sql_check_agrees_with_the_python_check_on_valid_invalid_and_malformed_values() -> None:
     import duckdb
 
-    from dagster_project.lib.fnr import fnr_number_sql, valid_fnr_sql
+    from dagster_project.feeds.fnr import fnr_number_sql, valid_fnr_sql
 
     rng = np.random.default_rng(11)
     values = [make_fnr(rng, d_number=i % 7 == 0) for i in range(300)]

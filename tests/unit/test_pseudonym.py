@@ -3,7 +3,7 @@
 import duckdb
 import pytest
 
-from dagster_project.lib.pseudonym import hmac_pads, hmac_sha256_sql, pseudonymise
+from dagster_project.feeds.pseudonym import hmac_pads, hmac_sha256_sql, pseudonymise
 
 
 @pytest.mark.parametrize("key", [b"k", b"a-typical-secret-key", b"x" * 64, b"a key longer than the block " * 4])

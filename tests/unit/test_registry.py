@@ -6,7 +6,7 @@ import re
 from dagster_project.feeds.dbt_sources import SOURCES_FILE, sources_yml
 from dagster_project.feeds.inbox import scan_inbox
 from dagster_project.feeds.registry import feeds, raw_tables
-from dagster_project.lib.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR
+from dagster_project.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 
 
 def test_the_committed_dbt_sources_are_what_the_registry_says() -> None:

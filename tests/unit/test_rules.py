@@ -1,7 +1,7 @@
+from dagster_project.feeds.csv_io import CsvRow, CsvTable, FileRejected
 from dagster_project.feeds.reference import known_municipality_codes
 from dagster_project.feeds.registry import feed_by_name
-from dagster_project.lib.csv_io import CsvRow, CsvTable, FileRejected
-from dagster_project.lib.rules import FileContext, check_rows
+from dagster_project.feeds.rules import FileContext, check_rows
 
 SPEC = feed_by_name("helsenorge_usage").extra["spec"]
 

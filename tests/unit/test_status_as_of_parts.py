@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from dagster_project.feeds.csv_io import CsvRow, CsvTable
 from dagster_project.feeds.reference import catalog_ids, known_municipality_codes
 from dagster_project.feeds.registry import feed_by_name
-from dagster_project.lib.csv_io import CsvRow, CsvTable
-from dagster_project.lib.publish import _apply_retention, archived_publications
-from dagster_project.lib.report import achieved_percent
-from dagster_project.lib.rules import FileContext, check_rows
-from dagster_project.lib.settings import WarehousePaths
+from dagster_project.feeds.rules import FileContext, check_rows
+from dagster_project.presentation.report import achieved_percent
+from dagster_project.publication.publish import _apply_retention, archived_publications
+from dagster_project.settings import WarehousePaths
 
 SPEC = feed_by_name("manual_comments").extra["spec"]
 CTX = FileContext("indikator_kommentarer.csv", "all", known_municipality_codes(), catalog_ids=catalog_ids())

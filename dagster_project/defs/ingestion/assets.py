@@ -12,8 +12,8 @@ import dagster as dg
 from dagster_project.feeds.base import Feed, Grain
 from dagster_project.feeds.inbox import scan_inbox
 from dagster_project.feeds.registry import feed_groups
-from dagster_project.lib.ingest import LoadOutcome, ingest_files, parsing_connection, record_unmatched
 from dagster_project.resources import WarehouseResource
+from dagster_project.warehouse.ingest import LoadOutcome, ingest_files, parsing_connection, record_unmatched
 
 PARTITIONS: dict[Grain, dg.PartitionsDefinition] = {
     "month": dg.MonthlyPartitionsDefinition(start_date="2019-01", fmt="%Y-%m", end_offset=1),

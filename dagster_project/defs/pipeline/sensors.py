@@ -1,5 +1,5 @@
 """The inbox sensor: a run for every file whose content the ledger has not handled,
-by the same rule as `ehelse run` (lib/ingest.pending_files). The run key is the
+by the same rule as `ehelse run` (warehouse/ingest.pending_files). The run key is the
 file's name and sha256, so Dagster itself never launches two runs for one content."""
 
 import dagster as dg
@@ -7,8 +7,8 @@ import dagster as dg
 from dagster_project.defs.pipeline.jobs import INGESTION_JOBS, JOB_FOR_FEED, transform_and_publish
 from dagster_project.feeds.base import InboxFile
 from dagster_project.feeds.inbox import scan_inbox
-from dagster_project.lib.ingest import pending_files
 from dagster_project.resources import WarehouseResource
+from dagster_project.warehouse.ingest import pending_files
 from dagster_project.warehouse.ledger import load_hash_cache
 
 

@@ -4,10 +4,10 @@ import dagster as dg
 
 from dagster_project.defs.ingestion.assets import INGESTION_ASSETS, WRITER_POOL
 from dagster_project.defs.ingestion.checks import INGESTION_CHECKS
-from dagster_project.lib import quality
-from dagster_project.lib.publish import PUBLISHED_TABLES, publish
-from dagster_project.lib.publish_pg import publish_to_postgres
-from dagster_project.lib.report import write_report
+from dagster_project.gate import quality
+from dagster_project.presentation.report import write_report
+from dagster_project.publication.publish import PUBLISHED_TABLES, publish
+from dagster_project.publication.publish_pg import publish_to_postgres
 from dagster_project.resources import WarehouseResource
 
 # Dagster's blocking checks hold back the *direct* dependents of the asset they

@@ -8,7 +8,7 @@ reported and publishes. Every result also lands in audit.check_results.
 import dagster as dg
 
 from dagster_project.defs.ingestion.assets import WRITER_POOL
-from dagster_project.lib import quality
+from dagster_project.gate import quality
 from dagster_project.resources import WarehouseResource
 from dagster_project.resources.great_expectations import GreatExpectationsResource
 

@@ -16,10 +16,10 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
 from dagster_project.defs.ingestion.assets import WRITER_POOL
-from dagster_project.lib.publish import first_unpublished_day, write_build_summary
-from dagster_project.lib.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from dagster_project.publication.publish import first_unpublished_day, write_build_summary
 from dagster_project.resources import WarehouseResource
 from dagster_project.resources.dbt import EhelseDbtCliResource
+from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 
 _DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
 

@@ -1,7 +1,7 @@
 """helsenorge/helsenorge_tjenestetilbud_YYYY-MM-DD.csv: municipalities offering a municipal service."""
 
 from dagster_project.feeds.csv_feed import csv_feed
-from dagster_project.lib.rules import OFFERED_SERVICES, CsvSpec, iso_date_not_after_snapshot, municipality, one_of
+from dagster_project.feeds.rules import OFFERED_SERVICES, CsvSpec, iso_date_not_after_snapshot, municipality, one_of
 
 FEED = csv_feed(
     name="helsenorge_offering",

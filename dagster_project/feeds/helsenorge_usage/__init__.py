@@ -1,7 +1,7 @@
 """helsenorge/helsenorge_bruk_YYYY-MM.csv: monthly Helsenorge use per municipality and service."""
 
 from dagster_project.feeds.csv_feed import csv_feed
-from dagster_project.lib.rules import (
+from dagster_project.feeds.rules import (
     HELSENORGE_SERVICES,
     CsvSpec,
     municipality,

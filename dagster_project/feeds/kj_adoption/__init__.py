@@ -1,7 +1,7 @@
 """kjernejournal/kj_innforing_YYYY-MM-DD.csv: municipalities whose care services use kjernejournal."""
 
 from dagster_project.feeds.csv_feed import csv_feed
-from dagster_project.lib.rules import CsvSpec, iso_date_not_after_snapshot, municipality
+from dagster_project.feeds.rules import CsvSpec, iso_date_not_after_snapshot, municipality
 
 FEED = csv_feed(
     name="kj_adoption",

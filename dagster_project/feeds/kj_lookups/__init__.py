@@ -1,7 +1,7 @@
 """kjernejournal/kj_oppslag_YYYY-MM-DD.jsonl.gz: the day's audit log of kjernejournal lookups."""
 
 from dagster_project.feeds.base import Feed, Table
-from dagster_project.lib.lookups import parse_lookups
+from dagster_project.feeds.kj_lookups.parse import parse_lookups
 
 FEED = Feed(
     name="kj_lookups",

@@ -1,7 +1,7 @@
 """manual/indikator_kommentarer.csv: the stewards' written assessment of a measure or an indicator."""
 
 from dagster_project.feeds.csv_feed import csv_feed
-from dagster_project.lib.rules import CsvSpec, catalog_id, iso_date, non_empty
+from dagster_project.feeds.rules import CsvSpec, catalog_id, iso_date, non_empty
 
 FEED = csv_feed(
     name="manual_comments",

@@ -1,7 +1,7 @@
 """manual/indikator_observasjoner.csv: values stewards enter for measures with no automated feed."""
 
 from dagster_project.feeds.csv_feed import csv_feed
-from dagster_project.lib.rules import CsvSpec, decimal, manual_measure, manual_period
+from dagster_project.feeds.rules import CsvSpec, decimal, manual_measure, manual_period
 
 FEED = csv_feed(
     name="manual_observations",

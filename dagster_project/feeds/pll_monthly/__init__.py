@@ -1,7 +1,7 @@
 """pll/pll_YYYY-MM.csv: pasientens legemiddelliste per municipality and month."""
 
 from dagster_project.feeds.csv_feed import csv_feed
-from dagster_project.lib.rules import CsvSpec, municipality, non_negative_integer, period_matches_file, yes_no
+from dagster_project.feeds.rules import CsvSpec, municipality, non_negative_integer, period_matches_file, yes_no
 
 FEED = csv_feed(
     name="pll_monthly",

@@ -3,7 +3,7 @@ one row per initiative (tiltak). Measure 5.4 is computed from it."""
 
 from dagster_project.feeds.csv_feed import csv_feed
 from dagster_project.feeds.portfolio_initiatives.demo import write_demo_files
-from dagster_project.lib.rules import (
+from dagster_project.feeds.rules import (
     CsvSpec,
     integer_between,
     non_empty,

@@ -71,8 +71,8 @@ def initiatives(seed: int, year: int) -> list[list[str]]:
 
 
 def write_demo_files(cfg) -> Iterator[tuple[str, bytes]]:  # noqa: ANN001 - DemoConfig (lib.demo_data imports the feeds)
+    from dagster_project.demo.demo_data import csv_bytes
     from dagster_project.feeds.registry import feed_by_name
-    from dagster_project.lib.demo_data import csv_bytes
 
     feed = feed_by_name("portfolio_initiatives")
     for year in range(max(FIRST_YEAR, int(cfg.first_month[:4])), int(cfg.last_month[:4]) + 1):

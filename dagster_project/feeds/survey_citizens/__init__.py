@@ -1,7 +1,7 @@
 """surveys/innbyggerundersokelsen_YYYY.xlsx: the citizens' survey, one row per respondent."""
 
 from dagster_project.feeds.base import Feed
-from dagster_project.lib.surveys import SURVEY_TABLES, parse_survey
+from dagster_project.feeds.surveys import SURVEY_TABLES, parse_survey
 
 FEED = Feed(
     name="survey_citizens",

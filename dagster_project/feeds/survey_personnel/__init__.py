@@ -1,7 +1,7 @@
 """surveys/helsepersonellundersokelsen_YYYY.xlsx: the health-personnel survey, one row per respondent."""
 
 from dagster_project.feeds.base import Feed
-from dagster_project.lib.surveys import SURVEY_TABLES, parse_survey
+from dagster_project.feeds.surveys import SURVEY_TABLES, parse_survey
 
 FEED = Feed(
     name="survey_personnel",

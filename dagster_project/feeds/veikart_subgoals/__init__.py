@@ -6,8 +6,7 @@ from datetime import date
 
 from dagster_project.feeds.base import Violation
 from dagster_project.feeds.csv_feed import csv_feed
-from dagster_project.feeds.veikart_subgoals.demo import write_demo_files
-from dagster_project.lib.rules import (
+from dagster_project.feeds.rules import (
     CsvSpec,
     FileContext,
     Row,
@@ -19,6 +18,7 @@ from dagster_project.lib.rules import (
     unique_or_reject,
     yes_no,
 )
+from dagster_project.feeds.veikart_subgoals.demo import write_demo_files
 
 PHASES = frozenset({"utvikling", "innforing"})
 STATUSES = frozenset({"planlagt", "pagar", "fullfort", "utsatt", "avbrutt"})

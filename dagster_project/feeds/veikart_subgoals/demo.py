@@ -158,7 +158,7 @@ def quarter_ends(first_month: str, last_month: str) -> Iterator[date]:
 
 
 def snapshot_bytes(roadmap: list[SubGoal], day: date, columns: list[str]) -> bytes:
-    from dagster_project.lib.demo_data import csv_bytes
+    from dagster_project.demo.demo_data import csv_bytes
 
     return csv_bytes(columns, [row for s in roadmap if (row := s.row(day)) is not None])
 

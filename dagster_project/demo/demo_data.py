@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from dagster_project.lib.fnr import control_digits
-from dagster_project.lib.rules import HELSENORGE_SERVICES, VIRKSOMHETSTYPER
-from dagster_project.lib.settings import SEEDS_DIR
+from dagster_project.demo.people import VIRKSOMHET_WEIGHTS, make_fnr
+from dagster_project.feeds.rules import HELSENORGE_SERVICES, VIRKSOMHETSTYPER
+from dagster_project.settings import SEEDS_DIR
 
 OSLO = ZoneInfo("Europe/Oslo")
 REFORM_2024 = date(2024, 1, 1)
@@ -46,7 +46,6 @@ SERVICE_LEVELS = {
     "provesvar": (2_000_000, 0.06),
 }
 SEASON = (1.03, 1.02, 1.03, 0.99, 1.0, 0.98, 0.95, 0.98, 1.02, 1.03, 1.02, 0.97)  # a shallow summer dip
-VIRKSOMHET_WEIGHTS = (0.10, 0.45, 0.08, 0.15, 0.10, 0.06, 0.04, 0.02)
 LOOKUPS_BY_TYPE = (6.0, 1.0, 3.0, 1.5, 1.0, 0.8, 0.8, 0.5)  # relative lookups per organisation
 AGE_GROUPS = ("18-29", "30-44", "45-59", "60-74", "75+")
 FAMILY_IDS = {
@@ -390,17 +389,6 @@ class People:
     org_weight: np.ndarray
 
 
-def make_fnr(rng: np.random.Generator, d_number: bool) -> str:
-    while True:
-        born = date(1925, 1, 1) + timedelta(days=int(rng.integers(0, 365 * 98)))
-        day = born.day + (40 if d_number else 0)
-        individual = int(rng.integers(0, 1000))
-        first_nine = f"{day:02d}{born.month:02d}{born.year % 100:02d}{individual:03d}"
-        digits = control_digits(first_nine)
-        if digits is not None:
-            return first_nine + digits
-
-
 def plan_people(seed: int, structures: dict[str, list[Municipality]]) -> People:
     rng = rng_for(seed, "people", "0")
     fnr = [make_fnr(rng, d_number=rng.random() < 0.05) for _ in range(6000)]
@@ -590,7 +578,7 @@ def generate(cfg: DemoConfig) -> dict[str, int]:
             put("kj_lookups", str(day), kj_lookups(cfg, day, people, code_map))
             day += timedelta(days=1)
     if cfg.scale == "national":
-        from dagster_project.lib.scale_data import write_lookup_days
+        from dagster_project.demo.scale_data import write_lookup_days
 
         first_day = date.fromisoformat(f"{cfg.first_month}-01")
         n_days = (month_end(cfg.last_month) - first_day).days + 1

@@ -29,11 +29,11 @@ import vl_convert as vlc
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dagster_project.feeds.registry import display_names
-from dagster_project.lib.publish import open_publication
-from dagster_project.lib.settings import WarehousePaths
-from dagster_project.lib.status import resolve_as_of
+from dagster_project.presentation.status import resolve_as_of
+from dagster_project.publication.publish import open_publication
+from dagster_project.settings import WarehousePaths
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 STATUS = {
     "green": {"label": "Grønn", "symbol": "●", "colour": "#1a7f37", "rank": 4},
     "yellow": {"label": "Gul", "symbol": "▲", "colour": "#b58100", "rank": 2},

@@ -20,11 +20,11 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.feeds.base import InboxFile, ParsedFile, Violation
+from dagster_project.feeds.csv_io import FileRejected
+from dagster_project.feeds.fnr import fnr_number_sql, valid_fnr_sql
+from dagster_project.feeds.pseudonym import hmac_pads, pseudonym_key, pseudonym_sql
 from dagster_project.feeds.reference import known_municipality_codes
-from dagster_project.lib.csv_io import FileRejected
-from dagster_project.lib.fnr import fnr_number_sql, valid_fnr_sql
-from dagster_project.lib.pseudonym import hmac_pads, pseudonym_key, pseudonym_sql
-from dagster_project.lib.rules import VIRKSOMHETSTYPER
+from dagster_project.feeds.rules import VIRKSOMHETSTYPER
 
 FIELDS = (
     "tidspunkt",

@@ -18,8 +18,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from dagster_project.lib.demo_data import VIRKSOMHET_WEIGHTS, make_fnr
-from dagster_project.lib.rules import VIRKSOMHETSTYPER
+from dagster_project.demo.people import VIRKSOMHET_WEIGHTS, make_fnr
+from dagster_project.feeds.rules import VIRKSOMHETSTYPER
 
 N_PATIENTS = 200_000
 N_PERSONNEL = 20_000

@@ -1,7 +1,7 @@
 """The one settings object: built once (from the CLI's arguments over the environment)
 and passed down to the runner, the Dagster resources and dbt's --vars. Nothing below
 the CLI reads the environment for configuration (the pseudonym key, a secret, is read
-where it is used: lib/pseudonym.py).
+where it is used: feeds/pseudonym.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dagster_project.warehouse.raw_zone import RawZone
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"

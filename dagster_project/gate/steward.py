@@ -11,8 +11,8 @@ import json
 
 import duckdb
 
-from dagster_project.lib.settings import DEFAULT_MEMORY_LIMIT, WarehousePaths
-from dagster_project.lib.status import format_table
+from dagster_project.presentation.status import format_table
+from dagster_project.settings import DEFAULT_MEMORY_LIMIT, WarehousePaths
 from dagster_project.warehouse import ledger, working_db
 
 

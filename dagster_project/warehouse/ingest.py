@@ -23,8 +23,8 @@ import duckdb
 import pandas as pd
 
 from dagster_project.feeds.base import InboxFile, ParsedFile
+from dagster_project.feeds.csv_io import FileRejected
 from dagster_project.feeds.registry import raw_tables
-from dagster_project.lib.csv_io import FileRejected
 from dagster_project.warehouse import ledger
 from dagster_project.warehouse.raw_zone import QUARANTINE_COLUMNS, RawZone, ensure_tables, remove_load, write_parquet
 

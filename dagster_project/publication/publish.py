@@ -21,7 +21,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.lib.settings import DEFAULT_ARCHIVE_MONTHS, WarehousePaths
+from dagster_project.settings import DEFAULT_ARCHIVE_MONTHS, WarehousePaths
 from dagster_project.warehouse import ledger
 from dagster_project.warehouse.working_db import attach_raw_zone
 
@@ -113,9 +113,7 @@ def first_unpublished_day(paths: WarehousePaths, family: str = "kj_lookups") -> 
     try:
         attach_raw_zone(paths, con)
         con.execute(f"attach '{paths.published_db}' as published (read_only)")
-        first = ledger.first_current_period_not_in(
-            con, family, "select load_id from published.marts.publication_files"
-        )
+        first = ledger.first_current_period_not_in(con, family, "select load_id from published.marts.publication_files")
     except duckdb.CatalogException:
         return "0001-01-01"
     finally:

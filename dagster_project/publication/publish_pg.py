@@ -34,7 +34,6 @@ _TYPES = {
 }
 
 
-
 def _pg_type(duckdb_type: str) -> str:
     if duckdb_type.startswith("DECIMAL"):
         return duckdb_type.replace("DECIMAL", "numeric")

@@ -18,8 +18,8 @@ import duckdb
 import pandas as pd
 
 from dagster_project.feeds.base import InboxFile, ParsedFile, Table, Violation
-from dagster_project.lib.csv_io import FileRejected
-from dagster_project.lib.settings import SEEDS_DIR
+from dagster_project.feeds.csv_io import FileRejected
+from dagster_project.settings import SEEDS_DIR
 
 RESPONDENT_COLUMNS = ("respondent_id", "vekt", "fylkesnummer", "aldersgruppe", "kjonn")
 # Both survey feeds write these two raw tables; `survey` tells the surveys apart.
@@ -137,9 +137,9 @@ def parse_survey(con: duckdb.DuckDBPyConnection, file: InboxFile) -> ParsedFile:
         respondents.append([excel_row, *row.values()])
         answers += [[row["respondent_id"], q, code] for q, code in given.items() if code]
 
-    respondent_frame = pd.DataFrame(
-        [[survey, *r] for r in respondents], columns=list(SURVEY_TABLES[0].columns)
-    ).astype({"source_row": "int64"})
+    respondent_frame = pd.DataFrame([[survey, *r] for r in respondents], columns=list(SURVEY_TABLES[0].columns)).astype(
+        {"source_row": "int64"}
+    )
     answer_frame = pd.DataFrame([[survey, *a] for a in answers], columns=list(SURVEY_TABLES[1].columns))
     views = {table.name: f"incoming_{table.name}" for table in SURVEY_TABLES}
     con.register(views["survey_respondents"], respondent_frame)

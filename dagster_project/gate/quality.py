@@ -30,12 +30,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from dagster_project.lib.settings import EXPECTATIONS_DIR
+from dagster_project.settings import EXPECTATIONS_DIR
 
 log = logging.getLogger(__name__)
 SEVERITIES = ("error", "warn")
 ACCEPTANCE_COLUMNS = ["check", "period", "reason", "accepted_by", "expires_on"]
-
 
 
 @dataclass(frozen=True)

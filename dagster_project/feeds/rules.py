@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from dagster_project.feeds.base import Violation
-from dagster_project.lib.csv_io import CsvTable, FileRejected
+from dagster_project.feeds.csv_io import CsvTable, FileRejected
 
 UNKNOWN_MUNICIPALITY = "9999"
 HELSENORGE_SERVICES = (  # in the order of inputs.md
