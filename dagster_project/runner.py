@@ -30,6 +30,7 @@ from dagster_project.lib.settings import (
     DBT_PROJECT_DIR,
     EXPECTATIONS_DIR,
     WarehousePaths,
+    dagster_home,
     inbox_dir,
     warehouse_dir,
 )
@@ -119,8 +120,10 @@ def pending_files(paths: WarehousePaths, files: list[InboxFile], unmatched: list
 
 
 def _instance() -> dg.DagsterInstance:
-    """The persistent instance when DAGSTER_HOME is set (runs show in the UI), else a throwaway one."""
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    """The persistent instance (DAGSTER_HOME, else dagster_home/): the UI shows every run, materialization and check."""
+    home = dagster_home()
+    home.mkdir(parents=True, exist_ok=True)  # a new DAGSTER_HOME starts empty, as `dagster dev` allows
+    return dg.DagsterInstance.from_config(str(home))
 
 
 def _failures(result: dg.ExecuteInProcessResult) -> list[str]:

@@ -13,6 +13,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+# The project's Dagster instance (dagster.yaml committed, its storage local): `make dev` shows
+# what `ehelse run` recorded there.
+DAGSTER_HOME_DIR = PROJECT_ROOT / "dagster_home"
+DAGSTER_HOME_ENV_VAR = "DAGSTER_HOME"
 
 # dbt installed beside this Python (the project's venv), even when the venv is not on PATH.
 _VENV_DBT = Path(sys.executable).parent / "dbt"
@@ -67,6 +71,11 @@ def inbox_dir() -> Path:
 
 def warehouse_dir() -> Path:
     return Path(os.environ.get(WAREHOUSE_ENV_VAR, "data/warehouse")).resolve()
+
+
+def dagster_home() -> Path:
+    """The Dagster instance `ehelse run` records into: DAGSTER_HOME when set, else the project's."""
+    return Path(os.environ.get(DAGSTER_HOME_ENV_VAR) or DAGSTER_HOME_DIR).resolve()
 
 
 def ingest_workers() -> int:
