@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export EHELSE_INBOX ?= $(CURDIR)/data/inbox
 export EHELSE_WAREHOUSE_DIR ?= $(CURDIR)/data/warehouse
 
-.PHONY: demo test dev docs lint bench install clean browser postgres
+.PHONY: demo test dev docs lint bench install clean browser postgres duckdb1 evidence
 
 # Reinstall only when the dependency files change: later runs reuse the venv.
 $(STAMP): pyproject.toml constraints.txt
@@ -17,6 +17,28 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# A DuckDB 1.x client beside the project's 2.x, for the test that opens published.duckdb as
+# BI tools on DuckDB 1.x do (Evidence bundles 1.4.2). Its own venv: the two cannot share one.
+DUCKDB1_VENV := .venv-duckdb1
+DUCKDB1_STAMP := $(DUCKDB1_VENV)/.installed
+$(DUCKDB1_STAMP):
+	test -x $(DUCKDB1_VENV)/bin/python || $(PYTHON) -m venv $(DUCKDB1_VENV)
+	$(DUCKDB1_VENV)/bin/python -m pip install --quiet "duckdb==1.4.2"
+	touch $(DUCKDB1_STAMP)
+
+duckdb1: $(DUCKDB1_STAMP)
+
+# Evidence's DuckDB source connector (npm), for the test that runs the docs/bi.md recipe.
+# Node from Debian when missing and possible; otherwise that test is skipped (not in CI).
+EVIDENCE_DIR := tests/evidence
+evidence:
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else echo "npm not installed: the Evidence test will be skipped"; fi; }
+	@if command -v npm >/dev/null 2>&1 && [ ! -d $(EVIDENCE_DIR)/node_modules/@evidence-dev/duckdb ]; then \
+	  cd $(EVIDENCE_DIR) && npm install --no-package-lock --no-audit --no-fund --silent; fi
 
 ## demo: install, write a synthetic inbox, run ingest -> dbt build -> gate -> publish, print status
 demo: $(STAMP)
@@ -43,7 +65,7 @@ postgres:
 	  else echo "postgresql not installed: the PostgreSQL test will be skipped"; fi; }
 
 ## test: install, lint, and run the whole test suite
-test: $(STAMP) browser postgres
+test: $(STAMP) browser postgres duckdb1 evidence
 	$(BIN)/ruff check dagster_project tests scripts benchmarks
 	$(BIN)/python -m pytest
 
