@@ -55,6 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     outcome = run_pipeline()
     print(outcome.message)
+    _write_steward_page(WarehousePaths(warehouse_dir()))
     return 0 if outcome.ok else 1
 
 
@@ -77,7 +78,17 @@ def cmd_quality(args: argparse.Namespace) -> int:
     # Renders only when the site is older than the newest validation (a run launched from the Dagster UI).
     quality.build_data_docs(paths.root)
     print(format_quality(paths.working_db))
+    _write_steward_page(paths)
     return 0
+
+
+def _write_steward_page(paths: WarehousePaths) -> None:
+    """The steward's offline page (<warehouse>/quality.html): GX's Data Docs need the internet."""
+    from dagster_project.lib.steward import STEWARD_PAGE_NAME, write_steward_page
+
+    page = write_steward_page(paths.working_db, paths.root / STEWARD_PAGE_NAME)
+    if page:
+        print(f"quality page (works offline): {page}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -201,6 +201,8 @@ def _gx_context(project_root: Path):
     context = gx.get_context(mode="file", project_root_dir=str(project_root))
     # No progress bars on stderr: the CLI prints its own summary.
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    # No usage statistics, and no context id in the Data Docs' logo URL.
+    context.variables.analytics_enabled = False
     return context
 
 
