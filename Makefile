@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Paths and every other setting default in one place, dagster_project/settings.py
 # (data/inbox and data/warehouse under the directory make runs in), overridden by EHELSE_*.
 
-.PHONY: demo test dev docs lint bench install clean browser postgres
+.PHONY: demo test dev docs lint bench install clean browser postgres duckdb1 evidence
 
 # Reinstall only when the dependency files change: later runs reuse the venv.
 $(STAMP): pyproject.toml constraints.txt
@@ -17,6 +17,28 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# A DuckDB 1.x client beside the project's 2.x, for the test that opens published.duckdb as
+# BI tools on DuckDB 1.x do (Evidence bundles 1.4.2). Its own venv: the two cannot share one.
+DUCKDB1_VENV := .venv-duckdb1
+DUCKDB1_STAMP := $(DUCKDB1_VENV)/.installed
+$(DUCKDB1_STAMP):
+	test -x $(DUCKDB1_VENV)/bin/python || $(PYTHON) -m venv $(DUCKDB1_VENV)
+	$(DUCKDB1_VENV)/bin/python -m pip install --quiet "duckdb==1.4.2"
+	touch $(DUCKDB1_STAMP)
+
+duckdb1: $(DUCKDB1_STAMP)
+
+# Evidence's DuckDB source connector (npm), for the test that runs the docs/bi.md recipe.
+# Node from Debian when missing and possible; otherwise that test is skipped (not in CI).
+EVIDENCE_DIR := tests/evidence
+evidence:
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else echo "npm not installed: the Evidence test will be skipped"; fi; }
+	@if command -v npm >/dev/null 2>&1 && [ ! -d $(EVIDENCE_DIR)/node_modules/@evidence-dev/duckdb ]; then \
+	  cd $(EVIDENCE_DIR) && npm install --no-package-lock --no-audit --no-fund --silent; fi
 
 ## demo: install, write a synthetic inbox, run ingest -> dbt build -> gate -> publish, print status
 demo: $(STAMP)
@@ -43,8 +65,7 @@ postgres:
 	  else echo "postgresql not installed: the PostgreSQL test will be skipped"; fi; }
 
 ## test: install, lint, and run the whole test suite
-test: $(STAMP) browser postgres
-	$(BIN)/ruff check dagster_project tests scripts benchmarks
+test: $(STAMP) browser postgres duckdb1 evidence lint
 	$(BIN)/python -m pytest
 
 ## dev: the Dagster UI on the same definitions (http://127.0.0.1:3000)
@@ -61,8 +82,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_kjernejournal.py
 	$(BIN)/python benchmarks/national_year.py
 
+# sqlfluff's dbt templater compiles the models with the vars of .sqlfluff (a scratch
+# warehouse under dbt_project/target), so lint needs no data and never touches data/.
 lint: $(STAMP)
 	$(BIN)/ruff check dagster_project tests scripts benchmarks
+	mkdir -p dbt_project/target/sqlfluff
+	$(BIN)/sqlfluff lint dbt_project/models
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

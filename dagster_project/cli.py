@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from dagster_project.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, Settings
+from dagster_project.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, Settings, WarehousePaths
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -50,8 +50,10 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from dagster_project.runner import run_pipeline
 
-    outcome = run_pipeline(_settings(args))
+    settings = _settings(args)
+    outcome = run_pipeline(settings)
     print(outcome.message)
+    _write_steward_page(settings.paths)
     return 0 if outcome.ok else 1
 
 
@@ -77,7 +79,17 @@ def cmd_quality(args: argparse.Namespace) -> int:
     # Renders only when the site is older than the newest validation (a run launched from the Dagster UI).
     quality.build_data_docs(paths.root)
     print(format_quality(paths))
+    _write_steward_page(paths)
     return 0
+
+
+def _write_steward_page(paths: WarehousePaths) -> None:
+    """The steward's offline page (<warehouse>/quality.html): GX's Data Docs need the internet."""
+    from dagster_project.gate.steward import STEWARD_PAGE_NAME, write_steward_page
+
+    page = write_steward_page(paths.working_db, paths.root / STEWARD_PAGE_NAME)
+    if page:
+        print(f"quality page (works offline): {page}")
 
 
 def cmd_report(args: argparse.Namespace) -> int:

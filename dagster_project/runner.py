@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -58,9 +57,10 @@ def project_fingerprint(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-def _instance() -> dg.DagsterInstance:
-    """The persistent instance when DAGSTER_HOME is set (runs show in the UI), else a throwaway one."""
-    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+def _instance(settings: Settings) -> dg.DagsterInstance:
+    """The persistent instance (DAGSTER_HOME, else dagster_home/): the UI shows every run, materialization and check."""
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)  # a new DAGSTER_HOME starts empty, as `dagster dev` allows
+    return dg.DagsterInstance.from_config(str(settings.dagster_home))
 
 
 def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
@@ -125,7 +125,7 @@ def run_pipeline(settings: Settings | None = None) -> RunOutcome:
     from dagster_project.gate import quality
 
     defs = build_defs(settings)
-    instance = _instance()
+    instance = _instance(settings)
     warnings: list[str] = []
     for feed, job in sorted(JOB_FOR_FEED.items()):
         asset = ASSET_FOR_FEED[feed]

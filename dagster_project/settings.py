@@ -18,6 +18,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+# The project's Dagster instance (dagster.yaml committed, its storage local): `make dev` shows
+# what `ehelse run` recorded there.
+DAGSTER_HOME_DIR = PROJECT_ROOT / "dagster_home"
+DAGSTER_HOME_ENV_VAR = "DAGSTER_HOME"
 
 # dbt installed beside this Python (the project's venv), even when the venv is not on PATH.
 _VENV_DBT = Path(sys.executable).parent / "dbt"
@@ -107,6 +111,7 @@ class Settings:
     raw_retention_days: int | None = None
     archive_months: int = DEFAULT_ARCHIVE_MONTHS  # months of publications kept under published/archive
     as_of_date: str = ""  # the date statuses are computed as of (YYYY-MM-DD); empty: today
+    dagster_home: Path = DAGSTER_HOME_DIR  # the Dagster instance `ehelse run` records into
 
     @property
     def paths(self) -> WarehousePaths:
@@ -130,6 +135,7 @@ class Settings:
             memory_limit=env.get(MEMORY_LIMIT_ENV_VAR) or DEFAULT_MEMORY_LIMIT,
             raw_retention_days=int(env[RAW_RETENTION_ENV_VAR]) if env.get(RAW_RETENTION_ENV_VAR) else None,
             archive_months=int(env.get(ARCHIVE_MONTHS_ENV_VAR) or DEFAULT_ARCHIVE_MONTHS),
+            dagster_home=Path(env.get(DAGSTER_HOME_ENV_VAR) or DAGSTER_HOME_DIR).resolve(),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("inbox", "warehouse_dir", "acceptances"):

@@ -47,7 +47,8 @@ class Page:
         self.ws = connect(target["webSocketDebuggerUrl"], max_size=None)
         self.next_id = 0
         self.errors: list[str] = []
-        for domain in ("Page", "Runtime", "Log"):
+        self.requests: list[str] = []  # every URL the page asked for, file:// included
+        for domain in ("Page", "Runtime", "Log", "Network"):
             self.call(f"{domain}.enable")
 
     def _devtools_port(self) -> int:
@@ -67,6 +68,8 @@ class Page:
             self.errors.append(" ".join(str(a.get("value", a.get("description"))) for a in params.get("args", [])))
         elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
             self.errors.append(params["entry"]["text"])
+        elif method == "Network.requestWillBeSent":
+            self.requests.append(params["request"]["url"])
 
     def call(self, method: str, **params) -> dict:
         self.next_id += 1
@@ -78,6 +81,12 @@ class Page:
                     raise RuntimeError(f"{method}: {message['error']}")
                 return message.get("result", {})
             self._record(message)
+
+    def go_offline(self) -> None:
+        """As on a closed network: every request beyond the page's own files fails."""
+        self.call(
+            "Network.emulateNetworkConditions", offline=True, latency=0, downloadThroughput=-1, uploadThroughput=-1
+        )
 
     def open(self, url: str) -> None:
         self.call("Page.navigate", url=url)

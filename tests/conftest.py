@@ -10,7 +10,13 @@ import pytest
 
 from dagster_project.demo.demo_data import DemoConfig, generate
 from dagster_project.feeds.base import InboxFile
-from dagster_project.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, WarehousePaths
+from dagster_project.settings import (
+    DAGSTER_HOME_DIR,
+    DAGSTER_HOME_ENV_VAR,
+    INBOX_ENV_VAR,
+    WAREHOUSE_ENV_VAR,
+    WarehousePaths,
+)
 from dagster_project.warehouse.ingest import LoadOutcome, ingest_files, parsing_connection, prepare
 from dagster_project.warehouse.raw_zone import RawZone
 from dagster_project.warehouse.working_db import attach_raw_zone
@@ -18,6 +24,22 @@ from dagster_project.warehouse.working_db import attach_raw_zone
 # 2021-01 .. 2022-12 covers the 1.1.x baseline window and gives 13 months
 # with a full 12-month history; few lookups keep the suite fast.
 SMALL_RANGE = ("2021-01", "2022-12")
+
+
+def instance_copy(dest: Path) -> Path:
+    """A private Dagster instance with the committed settings (dagster_home/dagster.yaml, not a
+    developer's local run history), so tests run against the instance config `ehelse run` uses."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(DAGSTER_HOME_DIR / "dagster.yaml", dest / "dagster.yaml")
+    return dest
+
+
+@pytest.fixture(autouse=True)
+def dagster_instance(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test records into its own instance: never the project's dagster_home/."""
+    home = instance_copy(tmp_path_factory.mktemp("dagster_home"))
+    monkeypatch.setenv(DAGSTER_HOME_ENV_VAR, str(home))
+    return home
 
 
 @pytest.fixture(scope="session")
@@ -67,13 +89,13 @@ def warehouse_env(demo_inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     warehouse = tmp_path / "warehouse"
     monkeypatch.setenv(INBOX_ENV_VAR, str(demo_inbox))
     monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
     return warehouse
 
 
 @pytest.fixture(scope="session")
 def gate_templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A small inbox (2022, one week of lookup logs a month) and a warehouse that published it once."""
+    """A small inbox (2022, one week of lookup logs a month) and a warehouse that published it once
+    (recorded in the Dagster instance `<root>/dagster_home`)."""
     from dagster_project.runner import run_pipeline
 
     root = tmp_path_factory.mktemp("gate_template")
@@ -85,7 +107,7 @@ def gate_templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(INBOX_ENV_VAR, str(inbox))
         patch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
-        patch.delenv("DAGSTER_HOME", raising=False)
+        patch.setenv(DAGSTER_HOME_ENV_VAR, str(instance_copy(root / "dagster_home")))
         patch.delenv("EHELSE_ACCEPTANCES", raising=False)
         outcome = run_pipeline()
     assert outcome.ok and outcome.published, outcome.message
@@ -100,6 +122,5 @@ def published_env(gate_templates: tuple[Path, Path], tmp_path: Path, monkeypatch
     shutil.copytree(gate_templates[1], warehouse)
     monkeypatch.setenv(INBOX_ENV_VAR, str(inbox))
     monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
     monkeypatch.delenv("EHELSE_ACCEPTANCES", raising=False)
     return inbox, warehouse

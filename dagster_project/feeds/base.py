@@ -75,6 +75,15 @@ class InboxFile:
         return self.path.name
 
 
+@dataclass(frozen=True)
+class Freshness:
+    """How late a feed's next file may be, counted from when its last file was loaded (the
+    delivery cadence, not the period a file covers): dbt source freshness warns, then errors."""
+
+    warn_after_days: int
+    error_after_days: int | None = None
+
+
 Parser = Callable[["duckdb.DuckDBPyConnection", InboxFile], ParsedFile]
 # Writes the feed's files for the demo inbox; returns (path relative to the inbox, bytes) pairs.
 DemoWriter = Callable[..., Iterable[tuple[str, bytes]]]
@@ -90,6 +99,7 @@ class Feed:
     tables: tuple[Table, ...]
     display_name: str  # bokmål, for the report and the steward
     description: str
+    freshness: Freshness | None = None
     demo: DemoWriter | None = None  # None: written by the shared demo world (demo/demo_data.py)
     extra: dict = field(default_factory=dict)  # feed-specific settings its parser reads
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from dagster_project.feeds.base import DemoWriter, Feed, Grain, InboxFile, ParsedFile, Table
+from dagster_project.feeds.base import DemoWriter, Feed, Freshness, Grain, InboxFile, ParsedFile, Table
 from dagster_project.feeds.csv_io import read_csv
 from dagster_project.feeds.reference import catalog_ids, known_municipality_codes, manual_measure_ids
 from dagster_project.feeds.rules import CsvSpec, FileContext, check_rows
@@ -22,6 +22,7 @@ def csv_feed(
     spec: CsvSpec,
     display_name: str,
     description: str,
+    freshness: Freshness | None = None,
     demo: DemoWriter | None = None,
 ) -> Feed:
     """A Feed whose files are `;`-separated CSV checked by `spec`, stored in raw table `name`."""
@@ -35,6 +36,7 @@ def csv_feed(
         tables=(Table(name, columns),),
         display_name=display_name,
         description=description,
+        freshness=freshness,
         demo=demo,
         extra={"spec": spec},
     )

@@ -7,6 +7,7 @@ The file is committed (dbt and its readers see it as any other yml) and written 
 
 from __future__ import annotations
 
+from dagster_project.feeds.base import Freshness
 from dagster_project.feeds.registry import feeds
 from dagster_project.settings import DBT_PROJECT_DIR
 from dagster_project.warehouse.ledger import COLUMNS as LEDGER_COLUMNS
@@ -21,6 +22,23 @@ def _columns(columns: dict[str, str], indent: str) -> list[str]:
     for name, data_type in columns.items():
         lines += [f"{indent}  - name: {name}", f"{indent}    data_type: {data_type}"]
     return lines
+
+
+def _freshness(freshness: Freshness | None, feeds_writing: list[str]) -> list[str]:
+    """When a file of the feed was last loaded (the ledger), against its delivery cadence."""
+    if freshness is None:
+        return []
+    limits = f"warn_after: {{count: {freshness.warn_after_days}, period: day}}"
+    if freshness.error_after_days:
+        limits += f", error_after: {{count: {freshness.error_after_days}, period: day}}"
+    names = ", ".join(f"'{name}'" for name in feeds_writing)
+    return [
+        "        config:",
+        f"          freshness: {{{limits}}}",
+        "          loaded_at_query: >",
+        f"            select max(finished_at) from read_parquet('{_RAW_ZONE}/_ledger/*.parquet', union_by_name = true)",
+        f"            where source_family in ({names}) and status in ('loaded', 'restated')",
+    ]
 
 
 def sources_yml() -> str:
@@ -55,6 +73,7 @@ def sources_yml() -> str:
                 "        description: >",
                 f"          {feed.description if len(writers) == 1 else 'Written by the feeds ' + ', '.join(writers)}",
                 "          Partition columns: period (from the file name) and load_id.",
+                *_freshness(feed.freshness, writers),
                 *_columns({**table.columns, "period": "varchar", "load_id": "varchar"}, "        "),
             ]
     return "\n".join(lines) + "\n"

@@ -177,6 +177,9 @@ def _gx_context(project_root: Path):
     context = gx.get_context(mode="file", project_root_dir=str(project_root))
     # No progress bars on stderr: the CLI prints its own summary.
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    # No usage statistics; without an id the Data Docs no longer stamp it on every page's logo URL.
+    context.variables.analytics_enabled = False
+    context.variables.data_context_id = None
     return context
 
 

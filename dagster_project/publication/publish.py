@@ -9,6 +9,7 @@ blocks the publication; a new reader sees the new file whole.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -21,9 +22,11 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.settings import DEFAULT_ARCHIVE_MONTHS, WarehousePaths
+from dagster_project.settings import DBT_PROJECT_DIR, DEFAULT_ARCHIVE_MONTHS, WarehousePaths
 from dagster_project.warehouse import ledger
 from dagster_project.warehouse.working_db import attach_raw_zone
+
+log = logging.getLogger(__name__)
 
 PUBLISHED_TABLES = (
     "dim_measure",
@@ -41,6 +44,20 @@ PUBLISHED_TABLES = (
 )
 # Column names that would mean person-level data leaked into a published table.
 FORBIDDEN_COLUMNS = re.compile(r"fnr|fodselsnummer|hpr|pseudonym|respondent|pasient_id", re.IGNORECASE)
+
+
+# DuckDB 2.0 writes storage version 69 by default, which no 1.x client opens (Evidence bundles
+# DuckDB 1.4.2; BI drivers lag). The marts need nothing newer than the v1.0.0 format (plain
+# types, comments), which every 1.x and 2.x reader opens.
+PUBLISHED_STORAGE_VERSION = "v1.0.0"
+# dbt's descriptions of the marts, parsed by dagster-dbt at start-up (ensure_manifest).
+DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+# The tables the publication writes itself (not dbt models), described as in outputs.md.
+PUBLICATION_TABLE_COMMENTS = {
+    "publication_log": "One row per publication: when, how many files, quarantined rows and checks behind it.",
+    "publication_files": "The file versions (name, sha256, load) the publication contains.",
+    "publication_checks": "The quality-gate results behind the publication: warnings and accepted failures included.",
+}
 
 
 class PublicationRefused(Exception):
@@ -161,7 +178,7 @@ def publish(
     if failed_checks:
         raise PublicationRefused(f"blocking check(s) failed in this run: {', '.join(failed_checks)}")
     tmp = paths.root / f".published-{publication_id}.duckdb"
-    con = duckdb.connect(str(tmp))
+    con = _connect_new_publication(tmp)
     try:
         con.execute(f"attach '{paths.working_db}' as working (read_only)")
         attach_raw_zone(paths, con)
@@ -175,6 +192,7 @@ def publish(
             con, paths, publication_id, now, files_loaded, rows_quarantined, tests_run + other_checks_run
         )
         row_counts = _verify(con)
+        write_comments(con, dbt_descriptions())
         con.execute("detach working")
         con.execute("detach raw")
     finally:
@@ -191,6 +209,48 @@ def publish(
         rows_quarantined,
         tests_run + other_checks_run,
     )
+
+
+def _connect_new_publication(path: Path) -> duckdb.DuckDBPyConnection:
+    """A new published file in the storage format DuckDB 1.x clients can open."""
+    return duckdb.connect(str(path), config={"storage_compatibility_version": PUBLISHED_STORAGE_VERSION})
+
+
+def dbt_descriptions(manifest: Path = DBT_MANIFEST) -> dict[str, tuple[str, dict[str, str]]]:
+    """{table: (description, {column: description})} of dbt's marts models, from the manifest."""
+    if not manifest.exists():
+        log.warning("no dbt manifest at %s: the published tables carry no descriptions", manifest)
+        return {}
+    nodes = json.loads(manifest.read_text())["nodes"].values()
+    return {
+        node["name"]: (
+            node.get("description", "").strip(),
+            {name: column.get("description", "").strip() for name, column in node.get("columns", {}).items()},
+        )
+        for node in nodes
+        if node["resource_type"] == "model" and node["schema"] == "marts"
+    }
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def write_comments(con: duckdb.DuckDBPyConnection, descriptions: dict[str, tuple[str, dict[str, str]]]) -> None:
+    """COMMENT ON the published tables and columns, so a BI tool shows dbt's descriptions."""
+    described = {**descriptions, **{t: (c, {}) for t, c in PUBLICATION_TABLE_COMMENTS.items()}}
+    columns = con.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = 'marts'"
+    ).fetchall()
+    tables = {table for table, _ in columns}
+    for table in sorted(tables & described.keys()):
+        if described[table][0]:
+            con.execute(f"comment on table marts.{table} is {_sql_string(described[table][0])}")
+    for table, column in columns:
+        text = described.get(table, ("", {}))[1].get(column)
+        if text:
+            con.execute(f'comment on column marts.{table}."{column}" is {_sql_string(text)}')
 
 
 def _write_publication_files(con: duckdb.DuckDBPyConnection, publication_id: str) -> None:

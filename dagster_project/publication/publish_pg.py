@@ -40,6 +40,31 @@ def _pg_type(duckdb_type: str) -> str:
     return _TYPES[duckdb_type]
 
 
+def _copy_comments(source: duckdb.DuckDBPyConnection, pg, table: str) -> None:
+    """The published file's table and column comments (dbt's descriptions) onto marts_incoming.<table>."""
+    from psycopg import sql
+
+    [(table_comment,)] = source.execute(
+        "select comment from duckdb_tables() where schema_name = 'marts' and table_name = ?", [table]
+    ).fetchall()
+    if table_comment:
+        pg.execute(
+            sql.SQL("comment on table marts_incoming.{} is {}").format(
+                sql.Identifier(table), sql.Literal(table_comment)
+            )
+        )
+    for column, comment in source.execute(
+        "select column_name, comment from duckdb_columns() "
+        "where schema_name = 'marts' and table_name = ? and comment is not null",
+        [table],
+    ).fetchall():
+        pg.execute(
+            sql.SQL("comment on column marts_incoming.{}.{} is {}").format(
+                sql.Identifier(table), sql.Identifier(column), sql.Literal(comment)
+            )
+        )
+
+
 def publish_to_postgres(url: str, published_db: Path, lock_timeout: str = "60s") -> dict[str, int]:
     """Load every table of published.duckdb's schema marts into PostgreSQL schema marts, atomically."""
     import psycopg
@@ -69,6 +94,7 @@ def publish_to_postgres(url: str, published_db: Path, lock_timeout: str = "60s")
                         ),
                     )
                 )
+                _copy_comments(source, pg, table)
                 rows = source.execute(f"select * from marts.{table}").fetchall()
                 with pg.cursor().copy(
                     sql.SQL("copy marts_incoming.{} from stdin").format(sql.Identifier(table))

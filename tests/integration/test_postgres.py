@@ -9,10 +9,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from dagster_project.runner import run_pipeline
-from dagster_project.settings import PG_URL_ENV_VAR, WarehousePaths
+from dagster_project.settings import DBT_PROJECT_DIR, PG_URL_ENV_VAR, WarehousePaths
 
+MARTS_YML = DBT_PROJECT_DIR / "models" / "marts" / "_marts__models.yml"
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
 NEEDS_POSTGRES = pytest.mark.skipif(
     (PG_BIN is None or not (PG_BIN / "initdb").exists()) and os.environ.get("EHELSE_REQUIRE_POSTGRES") != "1",
@@ -93,6 +95,7 @@ def test_publication_loads_postgres_atomically_for_a_read_only_role(
     }
     yellow = con.execute("select n_yellow from marts.goal_summary where goal_id = 0").fetchone()[0]
     con.close()
+    described = {m["name"]: m for m in yaml.safe_load(MARTS_YML.read_text())["models"]}
 
     with psycopg.connect(postgres_server, autocommit=True) as admin:
         admin.execute("create role bi_user login in role ehelse_reader")
@@ -104,5 +107,15 @@ def test_publication_loads_postgres_atomically_for_a_read_only_role(
         counts = {t: reader.execute(f"select count(*) from marts.{t}").fetchone()[0] for t in expected}
         assert counts == expected
         assert reader.execute("select n_yellow from marts.goal_summary where goal_id = 0").fetchone()[0] == yellow
+        # dbt's descriptions reach a BI user of PostgreSQL as table and column comments.
+        table_comment, column_comment = reader.execute(
+            "select obj_description('marts.measure_status'::regclass), "
+            "col_description('marts.measure_status'::regclass, "
+            "(select attnum from pg_attribute where attrelid = 'marts.measure_status'::regclass "
+            "and attname = 'achieved_fraction'))"
+        ).fetchone()
+        assert table_comment == described["measure_status"]["description"]
+        [achieved] = [c for c in described["measure_status"]["columns"] if c["name"] == "achieved_fraction"]
+        assert column_comment == achieved["description"]
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             reader.execute("delete from marts.measure_status")

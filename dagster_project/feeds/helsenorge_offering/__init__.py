@@ -1,5 +1,6 @@
 """helsenorge/helsenorge_tjenestetilbud_YYYY-MM-DD.csv: municipalities offering a municipal service."""
 
+from dagster_project.feeds.base import Freshness
 from dagster_project.feeds.csv_feed import csv_feed
 from dagster_project.feeds.rules import OFFERED_SERVICES, CsvSpec, iso_date_not_after_snapshot, municipality, one_of
 
@@ -17,6 +18,7 @@ FEED = csv_feed(
         ],
         key=("kommunenummer", "tjeneste"),
     ),
+    freshness=Freshness(35, 62),
     display_name="Helsenorge: tjenestetilbud",
     description="Snapshots of municipalities offering Digihelsestasjon/Digihelse "
     "(helsenorge_tjenestetilbud_YYYY-MM-DD.csv).",

@@ -1,5 +1,6 @@
 """helsenorge/helsenorge_bruk_YYYY-MM.csv: monthly Helsenorge use per municipality and service."""
 
+from dagster_project.feeds.base import Freshness
 from dagster_project.feeds.csv_feed import csv_feed
 from dagster_project.feeds.rules import (
     HELSENORGE_SERVICES,
@@ -28,6 +29,7 @@ FEED = csv_feed(
         key=("maaned", "kommunenummer", "tjeneste"),
         file_rules=[period_matches_file("maaned")],
     ),
+    freshness=Freshness(35, 62),
     display_name="Helsenorge: bruk",
     description="Helsenorge visits per municipality, service and month (helsenorge_bruk_YYYY-MM.csv).",
 )

@@ -1,5 +1,6 @@
 """kjernejournal/kj_innforing_YYYY-MM-DD.csv: municipalities whose care services use kjernejournal."""
 
+from dagster_project.feeds.base import Freshness
 from dagster_project.feeds.csv_feed import csv_feed
 from dagster_project.feeds.rules import CsvSpec, iso_date_not_after_snapshot, municipality
 
@@ -16,6 +17,7 @@ FEED = csv_feed(
         ],
         key=("kommunenummer",),
     ),
+    freshness=Freshness(35, 62),
     display_name="Kjernejournal: innføring",
     description="Snapshots of municipalities that have adopted kjernejournal (kj_innforing_YYYY-MM-DD.csv).",
 )

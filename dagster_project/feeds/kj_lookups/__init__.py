@@ -1,6 +1,6 @@
 """kjernejournal/kj_oppslag_YYYY-MM-DD.jsonl.gz: the day's audit log of kjernejournal lookups."""
 
-from dagster_project.feeds.base import Feed, Table
+from dagster_project.feeds.base import Feed, Freshness, Table
 from dagster_project.feeds.kj_lookups.parse import parse_lookups
 
 FEED = Feed(
@@ -24,6 +24,7 @@ FEED = Feed(
             },
         ),
     ),
+    freshness=Freshness(3, 35),
     display_name="Kjernejournal: oppslag",
     description="Kjernejournal lookup audit log, one row per lookup (kj_oppslag_YYYY-MM-DD.jsonl.gz, read by "
     "DuckDB); fødselsnummer and HPR number replaced by HMAC pseudonyms at read time.",

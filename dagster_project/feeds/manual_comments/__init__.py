@@ -1,5 +1,6 @@
 """manual/indikator_kommentarer.csv: the stewards' written assessment of a measure or an indicator."""
 
+from dagster_project.feeds.base import Freshness
 from dagster_project.feeds.csv_feed import csv_feed
 from dagster_project.feeds.rules import CsvSpec, catalog_id, iso_date, non_empty
 
@@ -13,6 +14,7 @@ FEED = csv_feed(
         row_rules=[catalog_id, iso_date("gjelder_fra"), non_empty("kommentar")],
         key=("id", "gjelder_fra"),
     ),
+    freshness=Freshness(400),
     display_name="Manuelle kommentarer",
     description="Stewards' written assessments per measure or indicator "
     "(indikator_kommentarer.csv; the whole file is the truth).",

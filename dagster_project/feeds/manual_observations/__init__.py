@@ -1,5 +1,6 @@
 """manual/indikator_observasjoner.csv: values stewards enter for measures with no automated feed."""
 
+from dagster_project.feeds.base import Freshness
 from dagster_project.feeds.csv_feed import csv_feed
 from dagster_project.feeds.rules import CsvSpec, decimal, manual_measure, manual_period
 
@@ -13,6 +14,7 @@ FEED = csv_feed(
         row_rules=[manual_measure, manual_period, decimal("verdi")],
         key=("measure_id", "periode"),
     ),
+    freshness=Freshness(400),
     display_name="Manuelt innrapporterte måltall",
     description="Steward-entered observations (indikator_observasjoner.csv; the whole file is the truth).",
 )

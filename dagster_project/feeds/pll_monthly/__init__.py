@@ -1,5 +1,6 @@
 """pll/pll_YYYY-MM.csv: pasientens legemiddelliste per municipality and month."""
 
+from dagster_project.feeds.base import Freshness
 from dagster_project.feeds.csv_feed import csv_feed
 from dagster_project.feeds.rules import CsvSpec, municipality, non_negative_integer, period_matches_file, yes_no
 
@@ -27,6 +28,7 @@ FEED = csv_feed(
         key=("kommunenummer",),
         file_rules=[period_matches_file("maaned")],
     ),
+    freshness=Freshness(35, 62),
     display_name="Pasientens legemiddelliste",
     description="Pasientens legemiddelliste per municipality and month (pll_YYYY-MM.csv).",
 )

@@ -1,6 +1,7 @@
 """portefolje/portefolje_tiltak_YYYY.csv: the yearly count of the national e-health portfolio,
 one row per initiative (tiltak). Measure 5.4 is computed from it."""
 
+from dagster_project.feeds.base import Freshness
 from dagster_project.feeds.csv_feed import csv_feed
 from dagster_project.feeds.portfolio_initiatives.demo import write_demo_files
 from dagster_project.feeds.rules import (
@@ -37,6 +38,7 @@ FEED = csv_feed(
         key=("tiltak_id",),
         file_rules=[period_matches_file("aar"), unique_or_reject("tiltak_id")],
     ),
+    freshness=Freshness(400, 760),
     display_name="Nasjonal portefølje: tiltak",
     description="The yearly count of the national e-health portfolio, one row per initiative "
     "(portefolje_tiltak_YYYY.csv).",

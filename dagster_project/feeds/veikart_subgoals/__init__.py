@@ -4,7 +4,7 @@ are computed from them."""
 
 from datetime import date
 
-from dagster_project.feeds.base import Violation
+from dagster_project.feeds.base import Freshness, Violation
 from dagster_project.feeds.csv_feed import csv_feed
 from dagster_project.feeds.rules import (
     CsvSpec,
@@ -85,6 +85,7 @@ FEED = csv_feed(
         key=("delmaal_id",),
         file_rules=[unique_or_reject("delmaal_id")],
     ),
+    freshness=Freshness(100, 200),
     display_name="Veikart: delmål",
     description="Snapshots of the roadmap for national e-health solutions, one row per sub-goal "
     "(veikart_delmaal_YYYY-MM-DD.csv).",

@@ -59,8 +59,9 @@ with_weeks as (
         geography_code,
         n_lookups,
         -- The period's days (28-31 for a month, 365/366 for a year) in weeks.
-        cast({{ dbt.datediff(period_start_date('period'), period_end_date('period'), 'day') }} + 1 as double)
-        / 7 as n_weeks
+        cast(
+            {{ dbt.datediff(period_start_date('period'), period_end_date('period'), 'day') }} + 1 as double  -- noqa: LT05
+        ) / 7 as n_weeks
     from unioned
 ),
 

@@ -22,6 +22,7 @@ final as (
     select
         questions.measure_id,
         answers.survey_year,
+        answers.respondent_id,
         respondents.county_code,
         respondents.weight,
         answer_codes.is_positive
