@@ -48,10 +48,15 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from dagster_project.presentation import progress
     from dagster_project.runner import run_pipeline
 
     settings = _settings(args)
-    outcome = run_pipeline(settings)
+    handler = progress.attach(quiet=args.quiet, verbose=args.verbose)
+    try:
+        outcome = run_pipeline(settings)
+    finally:
+        progress.detach(handler)
     print(outcome.message)
     _write_steward_page(settings.paths)
     return 0 if outcome.ok else 1
@@ -176,6 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="ingest -> dbt build -> quality gate -> publish, once")
     run.add_argument("--inbox", help=f"inbox directory (default ${INBOX_ENV_VAR} or data/inbox)")
+    run.add_argument("--quiet", action="store_true", help="no progress, only the outcome")
+    run.add_argument("--verbose", action="store_true", help="also dbt's line per model and test")
     _add_warehouse_argument(run)
     _add_as_of_argument(run, "default today")
     run.set_defaults(func=cmd_run)

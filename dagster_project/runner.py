@@ -20,6 +20,7 @@ import dagster as dg
 
 from dagster_project.feeds.base import InboxFile
 from dagster_project.feeds.inbox import scan_inbox
+from dagster_project.presentation.progress import report_step
 from dagster_project.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings
 from dagster_project.warehouse import ledger
 from dagster_project.warehouse.ingest import pending_files
@@ -153,6 +154,7 @@ def run_pipeline(settings: Settings | None = None) -> RunOutcome:
         if not all(_materialized(result, key) for key in asset.keys):
             return RunOutcome(False, False, "ingestion failed:\n  " + "\n  ".join(_failures(result)))
 
+    report_step("transform and publish: snapshot and steward feeds, dbt build, quality gate, publication")
     result = defs.resolve_job_def("transform_and_publish").execute_in_process(
         instance=instance,
         run_config={**QUIET, "ops": {"ehelse_dbt_models": {"config": {"as_of_date": as_of}}}},

@@ -63,10 +63,11 @@ def ingest_files(
     files: list[InboxFile],
     run_id: str | None = None,
     workers: int = 1,
-    progress: Callable[[int], None] = lambda done: None,
+    progress: Callable[[LoadOutcome, int], None] = lambda outcome, done: None,
 ) -> list[LoadOutcome]:
     """ingest_file for each file, outcomes in the order of files: feed by feed, each
-    under its lock, `workers` files at a time on cursors of con."""
+    under its lock, `workers` files at a time on cursors of con. `progress` hears of
+    every file handled (its outcome, and how many are done)."""
     prepare(zone, con)
     outcomes: dict[int, LoadOutcome] = {}
     by_feed: dict[str, list[tuple[int, InboxFile]]] = {}
@@ -77,7 +78,7 @@ def ingest_files(
             state = ledger.state_of(zone, family)
             for index, outcome in _ingest_feed(con, zone, state, indexed, run_id, workers):
                 outcomes[index] = outcome
-                progress(len(outcomes))
+                progress(outcome, len(outcomes))
     return [outcomes[i] for i in range(len(files))]
 
 

@@ -63,9 +63,7 @@ def test_a_run_leaves_its_runs_materializations_and_checks_in_the_instance(gate_
         assert {"ingest_monthly_feeds", "transform_and_publish"} <= jobs
         assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs)
         # Only what writes the working database takes the one-writer limit; ingestion writes the raw zone.
-        assert all(
-            (run.tags.get(WRITER_TAG) == "true") == (run.job_name == "transform_and_publish") for run in runs
-        )
+        assert all((run.tags.get(WRITER_TAG) == "true") == (run.job_name == "transform_and_publish") for run in runs)
 
         for key in (["published"], ["marts", "measure_status"], ["raw", "helsenorge_usage"]):
             assert instance.get_latest_materialization_event(dg.AssetKey(key)) is not None, key

@@ -12,6 +12,7 @@ import dagster as dg
 from dagster_project.feeds.base import Feed, Grain
 from dagster_project.feeds.inbox import scan_inbox
 from dagster_project.feeds.registry import feed_groups
+from dagster_project.presentation.progress import report_files
 from dagster_project.resources import WarehouseResource
 from dagster_project.warehouse.ingest import LoadOutcome, ingest_files, parsing_connection, record_unmatched
 
@@ -52,8 +53,12 @@ def load_feeds(
     zone = warehouse.paths.raw_zone
     con = parsing_connection(warehouse.memory_limit)
     try:
+        rows = 0
 
-        def progress(done: int) -> None:
+        def progress(outcome: LoadOutcome, done: int) -> None:
+            nonlocal rows
+            rows += outcome.rows_loaded
+            report_files(" + ".join(f.name for f in feeds), done, len(files), rows)
             if done % 100 == 0:
                 context.log.info(f"{feeds[0].name}: {done}/{len(files)} files handled")
 

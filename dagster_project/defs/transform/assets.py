@@ -16,6 +16,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
 from dagster_project.defs.ingestion.assets import WRITER_POOL
+from dagster_project.presentation.progress import report_detail, report_step
 from dagster_project.publication.publish import first_unpublished_day, write_build_summary
 from dagster_project.resources import WarehouseResource
 from dagster_project.resources.dbt import EhelseDbtCliResource
@@ -95,6 +96,26 @@ class EhelseDbtTranslator(DagsterDbtTranslator):
         return ["team:analytics-engineering"]
 
 
+def _node_of(event: Any) -> str:
+    """One line per dbt node for --verbose: the model or test and how it ended."""
+    if isinstance(event, dg.Output):
+        return f"{event.output_name} built"
+    if isinstance(event, dg.AssetCheckResult):
+        return f"{event.check_name} {'passed' if event.passed else 'FAILED'}"
+    return type(event).__name__
+
+
+def dbt_summary(run_results: Mapping[str, Any]) -> str:
+    """dbt's build in one line: what ran, what failed, how long it took."""
+    counts: dict[str, int] = {}
+    for result in run_results["results"]:
+        kind = result["unique_id"].split(".")[0]
+        counts[kind] = counts.get(kind, 0) + 1
+    failed = sum(r["status"] in ("fail", "error") for r in run_results["results"])
+    parts = ", ".join(f"{n} {kind}s" for kind, n in sorted(counts.items()))
+    return f"dbt build: {parts}; {failed} failed; {run_results.get('elapsed_time', 0):.0f} s"
+
+
 def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     """The dbt models as one multi-asset; the manifest must have been prepared."""
 
@@ -121,9 +142,14 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
         # dagster-dbt's fetch_row_counts() keeps dbt-duckdb's connection open in this
         # process, which then refuses our own connections to the file; count here instead.
-        events = list(invocation.stream())
+        events = []
+        for event in invocation.stream():
+            events.append(event)
+            report_detail(f"dbt: {_node_of(event)}")
         yield from with_row_counts(context, warehouse, events)
         # The publication step reports how many tests guarded it.
-        write_build_summary(warehouse.paths, invocation.get_artifact("run_results.json"))
+        run_results = invocation.get_artifact("run_results.json")
+        write_build_summary(warehouse.paths, run_results)
+        report_step(dbt_summary(run_results))
 
     return ehelse_dbt_models

@@ -1,0 +1,113 @@
+"""Progress a person can follow during `ehelse run`: per feed and overall (files, rows,
+rate, time left), redrawn in place on a terminal, plain lines elsewhere (a log file, CI).
+
+Ingestion and the dbt build report through the `ehelse.progress` logger with structured
+`extra` fields (they know nothing of terminals); the CLI attaches a ProgressHandler, or
+none with --quiet. Without a handler the records go nowhere: tests and `dagster dev`
+are not affected.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import TextIO
+
+LOGGER = logging.getLogger("ehelse.progress")
+LOGGER.propagate = False  # shown by a ProgressHandler only, never by the root logger's warnings
+
+
+def report_files(feed: str, done: int, total: int, rows: int) -> None:
+    """`done` of `total` files of a feed handled, `rows` rows loaded so far."""
+    LOGGER.info("%s: %d/%d files", feed, done, total, extra={"feed": feed, "done": done, "total": total, "rows": rows})
+
+
+def report_step(message: str) -> None:
+    """A step of the run that is not counted in files (the dbt build, the gate, publication)."""
+    LOGGER.info(message, extra={"step": True})
+
+
+def report_detail(message: str) -> None:
+    """A line only --verbose shows (dbt's line per node)."""
+    LOGGER.debug(message)
+
+
+@dataclass
+class _FeedProgress:
+    total: int
+    done: int = 0
+    rows: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def line(self, feed: str) -> str:
+        elapsed = max(time.monotonic() - self.started, 1e-6)
+        rate = self.done / elapsed
+        left = (self.total - self.done) / rate if rate and self.done < self.total else 0.0
+        rows = f"{self.rows:,}".replace(",", " ")
+        return f"{feed}: {self.done}/{self.total} files, {rows} rows, {rate:.1f} files/s, {_duration(left)} left"
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+class ProgressHandler(logging.Handler):
+    """Renders the progress records: one line redrawn per feed on a terminal; on anything
+    else a plain line per feed at most every `interval` seconds, and its last one."""
+
+    def __init__(self, stream: TextIO = sys.stderr, interval: float = 10.0) -> None:
+        super().__init__(logging.DEBUG)
+        self.stream = stream
+        self.interval = interval
+        self.is_terminal = stream.isatty()
+        self.feeds: dict[str, _FeedProgress] = {}
+        self._last_plain: dict[str, float] = {}
+        self._open_line = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        feed = getattr(record, "feed", None)
+        if feed is None:
+            self._finish_line()
+            self.stream.write(record.getMessage() + "\n")
+            self.stream.flush()
+            return
+        progress = self.feeds.setdefault(feed, _FeedProgress(record.total))
+        progress.total, progress.done, progress.rows = record.total, record.done, record.rows
+        last = progress.done >= progress.total
+        line = progress.line(feed) + (f"  (all feeds: {self._overall()})" if len(self.feeds) > 1 else "")
+        if self.is_terminal:
+            self.stream.write("\r\033[K" + line + ("\n" if last else ""))
+            self._open_line = not last
+        elif last or time.monotonic() - self._last_plain.get(feed, 0.0) >= self.interval:
+            self.stream.write(line + "\n")
+            self._last_plain[feed] = time.monotonic()
+        self.stream.flush()
+
+    def _overall(self) -> str:
+        done = sum(p.done for p in self.feeds.values())
+        total = sum(p.total for p in self.feeds.values())
+        return f"{done}/{total} files"
+
+    def _finish_line(self) -> None:
+        if self._open_line:
+            self.stream.write("\n")
+            self._open_line = False
+
+
+def attach(quiet: bool, verbose: bool, stream: TextIO = sys.stderr) -> ProgressHandler | None:
+    """Show progress on stream (none with quiet; dbt's line per node too with verbose)."""
+    if quiet:
+        return None
+    handler = ProgressHandler(stream)
+    LOGGER.addHandler(handler)
+    LOGGER.setLevel(logging.DEBUG if verbose else logging.INFO)
+    return handler
+
+
+def detach(handler: ProgressHandler | None) -> None:
+    if handler is not None:
+        handler._finish_line()
+        LOGGER.removeHandler(handler)

@@ -1,0 +1,45 @@
+"""Progress on the terminal: per feed and overall, redrawn on a terminal, plain lines
+elsewhere, nothing with --quiet, dbt's node lines only with --verbose."""
+
+import io
+
+from dagster_project.presentation import progress
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _run(stream, quiet=False, verbose=False) -> str:
+    handler = progress.attach(quiet=quiet, verbose=verbose, stream=stream)
+    try:
+        for done in range(1, 4):
+            progress.report_files("pll_monthly", done, 3, rows=done * 356)
+        progress.report_files("kj_lookups", 1, 2, rows=200_000)
+        progress.report_detail("dbt: stg_pll__municipality_months built")
+        progress.report_step("dbt build: 40 models, 150 tests; 0 failed; 12 s")
+    finally:
+        progress.detach(handler)
+    return stream.getvalue()
+
+
+def test_plain_lines_name_the_feed_files_rows_rate_and_time_left() -> None:
+    out = _run(io.StringIO())
+    lines = out.splitlines()
+    assert lines[0].startswith("pll_monthly: 1/3 files, 356 rows, ") and "files/s" in lines[0] and "left" in lines[0]
+    assert "pll_monthly: 3/3 files, 1 068 rows" in out  # the last one always
+    assert "kj_lookups: 1/2 files, 200 000 rows" in out and "(all feeds: 4/5 files)" in out
+    assert "\r" not in out and "dbt: stg_pll" not in out
+    assert lines[-1] == "dbt build: 40 models, 150 tests; 0 failed; 12 s"
+
+
+def test_a_terminal_redraws_one_line_per_feed() -> None:
+    out = _run(Terminal())
+    assert out.count("\r\033[K") == 4
+    assert "\r\033[Kpll_monthly: 3/3 files" in out and "pll_monthly: 3/3 files, 1 068 rows" in out.split("\n")[0]
+
+
+def test_quiet_shows_nothing_and_verbose_shows_dbt_nodes() -> None:
+    assert _run(io.StringIO(), quiet=True) == ""
+    assert "dbt: stg_pll__municipality_months built" in _run(io.StringIO(), verbose=True)
