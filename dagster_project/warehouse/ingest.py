@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -82,7 +82,14 @@ def ingest_files(
     return [outcomes[i] for i in range(len(files))]
 
 
-def _ingest_feed(con, zone, state, indexed, run_id, workers):
+def _ingest_feed(
+    con: duckdb.DuckDBPyConnection,
+    zone: RawZone,
+    state: ledger.LedgerState,
+    indexed: list[tuple[int, InboxFile]],
+    run_id: str | None,
+    workers: int,
+) -> Iterator[tuple[int, LoadOutcome]]:
     if workers <= 1 or len(indexed) <= 1:
         for index, file in indexed:
             yield index, ingest_file(con, zone, state, file, run_id)
