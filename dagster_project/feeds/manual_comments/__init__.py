@@ -1,6 +1,7 @@
-"""manual/indikator_kommentarer.csv: the stewards' written assessment of a measure or an indicator."""
+"""manual/indikator_kommentarer.csv: the stewards' written assessment of a measure or an indicator.
 
-from dagster_project.feeds.base import Freshness
+No freshness: comments are written when there is something to say, on no cadence."""
+
 from dagster_project.feeds.csv_feed import csv_feed
 from dagster_project.feeds.rules import CsvSpec, catalog_id, iso_date, non_empty
 
@@ -14,7 +15,6 @@ FEED = csv_feed(
         row_rules=[catalog_id, iso_date("gjelder_fra"), non_empty("kommentar")],
         key=("id", "gjelder_fra"),
     ),
-    freshness=Freshness(400),
     display_name="Manuelle kommentarer",
     description="Stewards' written assessments per measure or indicator "
     "(indikator_kommentarer.csv; the whole file is the truth).",
