@@ -22,6 +22,7 @@ import duckdb
 from dagster_project.feeds.base import InboxFile, ParsedFile, Violation
 from dagster_project.feeds.reference import known_municipality_codes
 from dagster_project.lib.csv_io import FileRejected
+from dagster_project.lib.faults import as_resource_failure
 from dagster_project.lib.fnr import fnr_number_sql, valid_fnr_sql
 from dagster_project.lib.pseudonym import hmac_pads, pseudonym_key, pseudonym_sql
 from dagster_project.lib.rules import VIRKSOMHETSTYPER
@@ -103,6 +104,8 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             [str(path)],
         )
     except duckdb.Error as err:
+        if as_resource_failure(err, path) is not None:
+            raise  # memory or disk, not the file: ingest turns it into a ResourceFailure
         # DuckDB's message may quote the offending line, which can hold a fødselsnummer:
         # keep only its position.
         where = re.search(r"line \d+", str(err))
