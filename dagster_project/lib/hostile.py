@@ -1,6 +1,6 @@
 """Hostile input that no row rule sees: file names, links out of the inbox, identifiers in
-the wrong field, spreadsheet formulas. One home for each defence (docs/decisions.md,
-"Faults and hostile input").
+the wrong field. One home for each defence (docs/decisions.md, "Faults and hostile input");
+formulas in published text are neutralised by lib/publish._neutralise_formulas.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ _ELEVEN_DIGITS = re.compile(r"(?<!\d)\d{11}(?!\d)")
 # A whole value of 6-9 digits where the contract wants a code or text: shaped like an HPR
 # number (or an organisation number, equally withheld at no loss in a quarantined row).
 _HPR_SHAPED = re.compile(r"\d{6,9}")
+_QUOTED_HPR_SHAPED = re.compile(r"'(\d{6,9})'")
 # Fields whose contract is a number of that size: their digits are data, not an identifier.
 _NUMERIC_FIELDS = re.compile(r"^(antall_|verdi$|vekt$|virksomhet_orgnr$|source_row$|rows_)")
-# Cells a spreadsheet would evaluate when a BI user exports the published text (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def display_name(path: Path | str) -> str:
@@ -33,8 +32,11 @@ def _pseudonym(value: str) -> str:
 
 
 def scrub_text(text: str) -> str:
-    """Every 11-digit run that passes the fødselsnummer mod-11 check, replaced by its pseudonym."""
-    return _ELEVEN_DIGITS.sub(lambda m: _pseudonym(m.group(0)) if is_valid_fnr(m.group(0)) else m.group(0), text)
+    """Every 11-digit run that passes the fødselsnummer mod-11 check, and every quoted value of
+    6-9 digits (a message quoting an HPR-shaped value: 'tjeneste '1234567' is not ...'),
+    replaced by its pseudonym."""
+    text = _ELEVEN_DIGITS.sub(lambda m: _pseudonym(m.group(0)) if is_valid_fnr(m.group(0)) else m.group(0), text)
+    return _QUOTED_HPR_SHAPED.sub(lambda m: f"'{_pseudonym(m.group(1))}'", text)
 
 
 def scrub_values(values: dict) -> dict:
@@ -50,14 +52,6 @@ def scrub_values(values: dict) -> dict:
                 value = scrub_text(value)
         clean[name] = value
     return clean
-
-
-def escape_formula(text: str | None) -> str | None:
-    """Text published for BI tools: a leading formula character is neutralised with a quote,
-    as spreadsheets do, so `=HYPERLINK(...)` is shown, never evaluated."""
-    if text and text.startswith(_FORMULA_START):
-        return "'" + text
-    return text
 
 
 def outside_inbox(path: Path, inbox: Path) -> str | None:

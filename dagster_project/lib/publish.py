@@ -205,6 +205,7 @@ def _build(
         _write_publication_files(con, publication_id)
         _write_publication_checks(con, publication_id, run_id)
         _write_publication_log(con, paths, publication_id, now, files_loaded, rows_quarantined, checks)
+        _neutralise_formulas(con)
         row_counts = _verify(con)
         con.execute("detach working")
         con.execute("detach raw")
@@ -212,6 +213,24 @@ def _build(
     finally:
         con.close()
     return row_counts, files_loaded, rows_quarantined
+
+
+# Text a spreadsheet would evaluate (CSV/formula injection): =, +, @, tab, CR, or - before a non-digit.
+FORMULA_START_REGEX = r"^([=+@\t\r]|-[^0-9.])"
+
+
+def _neutralise_formulas(con: duckdb.DuckDBPyConnection) -> None:
+    """Every published text that starts like a formula (acceptance reasons, steward comments:
+    `=HYPERLINK(...)`) gets a leading quote, as spreadsheets do: shown, never evaluated."""
+    columns = con.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = 'marts' and data_type = 'VARCHAR'"
+    ).fetchall()
+    for table, column in columns:
+        con.execute(
+            f'update marts.{table} set "{column}" = \'\'\'\' || "{column}" '
+            f'where regexp_matches("{column}", \'{FORMULA_START_REGEX}\')'
+        )
 
 
 def _verify_written(tmp: Path, row_counts: dict[str, int]) -> None:
