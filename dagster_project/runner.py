@@ -20,9 +20,11 @@ import dagster as dg
 
 from dagster_project.feeds.base import InboxFile
 from dagster_project.feeds.inbox import scan_inbox
+from dagster_project.feeds.pseudonym import KeyRefused, check_key
 from dagster_project.presentation.progress import report_step
 from dagster_project.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings
 from dagster_project.warehouse import ledger
+from dagster_project.warehouse.faults import ResourceFailure, run_lock
 from dagster_project.warehouse.ingest import pending_files
 from dagster_project.warehouse.working_db import migrate_legacy_raw
 
@@ -80,9 +82,17 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
             error = event.step_failure_data.error
             if error and "DagsterAssetCheckFailedError" in (error.cls_name or ""):
                 continue  # a blocking check: already reported by its evaluation
-            first_line = (error.message if error else "").strip().splitlines()[:1]
+            first_line = _innermost_message(error).strip().splitlines()[:1]
             reasons.append(f"step {event.step_key} failed: {first_line[0] if first_line else ''}")
     return reasons
+
+
+def _innermost_message(error) -> str:
+    """The error that stopped the step, not Dagster's wrapper ("Error occurred while executing op"):
+    the file, line and rule, or the fault, is in the innermost cause."""
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message if error else ""
 
 
 def _materialized(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> bool:
@@ -97,8 +107,21 @@ def _fingerprint(settings: Settings, as_of: str) -> str:
 
 
 def run_pipeline(settings: Settings | None = None) -> RunOutcome:
-    """One run; `settings` default to the environment's (the CLI passes its own)."""
+    """One run; `settings` default to the environment's (the CLI passes its own).
+
+    One run at a time per warehouse (a second fails fast, saying since when), with the
+    pseudonym key this warehouse was built with; a full disk, memory or a lock ends the run
+    with a message naming it, and leaves nothing decided (issue 17)."""
     settings = settings or Settings.from_env()
+    try:
+        with run_lock(settings.paths.root):
+            check_key(settings.inbox, settings.paths.root)
+            return _run_pipeline_locked(settings)
+    except (ResourceFailure, KeyRefused) as failure:
+        return RunOutcome(False, False, f"run stopped, nothing published by it: {failure}")
+
+
+def _run_pipeline_locked(settings: Settings) -> RunOutcome:
     as_of = settings.as_of_date or date.today().isoformat()
     paths = settings.paths
     migrate_legacy_raw(paths)
@@ -170,10 +193,13 @@ def run_pipeline(settings: Settings | None = None) -> RunOutcome:
     published = result.success and _materialized(result, dg.AssetKey(["published"]))
     notes = "".join(f"\n  warning: {w}" for w in warnings)
     if not result.success or not published:
+        # A full disk or memory is no verdict of the gate: say which stopped the run.
+        fault = any("ResourceFailure" in f for f in blocking)
         return RunOutcome(
             False,
             False,
-            "quality gate refused to publish; the previous publication is unchanged:\n  "
+            ("run stopped on a resource failure" if fault else "quality gate refused to publish")
+            + "; the previous publication is unchanged:\n  "
             + "\n  ".join(blocking or ["the run failed"])
             + notes,
         )

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.demo.people import VIRKSOMHET_WEIGHTS, make_fnr
+from dagster_project.feeds.pseudonym import DEMO_MARKER
 from dagster_project.feeds.rules import HELSENORGE_SERVICES, VIRKSOMHETSTYPER
 from dagster_project.settings import SEEDS_DIR
 
@@ -566,6 +567,9 @@ def generate(cfg: DemoConfig) -> dict[str, int]:
         changed = write_if_changed(cfg.inbox / feed_by_name(feed).inbox_path(period), data)
         written[feed] = written.get(feed, 0) + int(changed)
 
+    # The development pseudonym key may serve this inbox, and no other (pseudonym.check_key).
+    cfg.inbox.mkdir(parents=True, exist_ok=True)
+    (cfg.inbox / DEMO_MARKER).write_text("written by `ehelse demo-data`: synthetic data only\n")
     month_list = list(months(cfg.first_month, cfg.last_month))
     for month in month_list:
         end = month_end(month)

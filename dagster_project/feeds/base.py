@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -153,3 +153,30 @@ def is_real_period(period: str, grain: Grain) -> bool:
     except ValueError:
         return False
     return True
+
+
+FIRST_PLAUSIBLE_YEAR = 2000
+
+
+def period_out_of_range(period: str, grain: Grain, today: date | None = None) -> str | None:
+    """Why a real period cannot be data (before 2000, or after today plus one period), or None.
+
+    The one rule for periods in file names and in manual rows (decisions.md, issue 17):
+    one period ahead is allowed because a file may arrive for the running period.
+    """
+    if grain == "whole" or not is_real_period(period, grain):
+        return None
+    today = today or date.today()
+    year = int(period[:4])
+    if year < FIRST_PLAUSIBLE_YEAR:
+        return f"period {period} is before {FIRST_PLAUSIBLE_YEAR}"
+    if grain == "day":
+        latest = (today + timedelta(days=1)).isoformat()
+    elif grain == "month":
+        index = today.year * 12 + today.month  # the month after this one, 0-based month
+        latest = f"{index // 12:04d}-{index % 12 + 1:02d}"
+    else:
+        latest = str(today.year + 1)
+    if period > latest:
+        return f"period {period} is after {latest} (today plus one period)"
+    return None

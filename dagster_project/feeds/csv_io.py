@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,11 +87,18 @@ def read_csv(path: Path, required_columns: list[str]) -> CsvTable:
     rows: list[CsvRow] = []
     malformed: list[tuple[int, list[str]]] = []
     start_line = 1
-    for fields in reader:
+    for fields in _records(reader):
         line_number = start_line + 1
+        spanned = reader.line_num - start_line
         start_line = reader.line_num
         if not fields or all(not f.strip() for f in fields):
             continue  # blank lines (a trailing newline in Excel exports) carry no data
+        if spanned > 1 and _swallows_lines(fields, len(header)):
+            raise FileRejected(
+                "stray_quote",
+                f"line {line_number}: a quote opened here runs to line {reader.line_num}, merging "
+                f"{spanned} lines into one record (a stray quote pair?); the file is refused so no row is lost",
+            )
         if len(fields) != len(header):
             malformed.append((line_number, fields))
             continue
@@ -98,3 +106,24 @@ def read_csv(path: Path, required_columns: list[str]) -> CsvTable:
     if not rows and not malformed:
         raise FileRejected("empty_file", "the file has a header but no data rows")
     return CsvTable(encoding, header, rows, malformed)
+
+
+# Python's csv refuses a field above this; a real field of any feed is far below it.
+MAX_FIELD_CHARS = 131_072
+
+
+def _records(reader) -> Iterator[list[str]]:
+    """The reader's records; a field over the limit (or another csv error) rejects the file with its line."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as err:
+            raise FileRejected("malformed_csv", f"line {reader.line_num}: {err}") from None
+
+
+def _swallows_lines(fields: list[str], header_width: int) -> bool:
+    """A record over several lines that is malformed, or whose quoted text holds whole rows
+    (a newline followed by the delimiter): data lines were eaten by a stray quote."""
+    return len(fields) != header_width or any("\n" in f and ";" in f for f in fields)

@@ -13,6 +13,7 @@ import hmac
 import logging
 import os
 import uuid
+from pathlib import Path
 
 KEY_ENV_VAR = "EHELSE_PSEUDONYM_KEY"
 # Development default: lets the demo run out of the box. Never use it with real data.
@@ -66,3 +67,43 @@ def pseudonym_sql(column: str) -> str:
 def pseudonym_uuid(value: str, key: bytes) -> uuid.UUID:
     """pseudonym_sql computed in Python (for tests and for anyone checking the warehouse)."""
     return uuid.UUID(pseudonymise(value, key)[:32])
+
+
+# --------------------------------------------------------------------------- key policy (issue 17)
+
+# Written by `ehelse demo-data` into the inbox it generates: the one inbox the development
+# key may serve. Hidden, so the inbox scan never sees it as a file.
+DEMO_MARKER = ".ehelse-demo-inbox"
+KEY_FINGERPRINT_FILE = "pseudonym_key.fingerprint"
+
+
+class KeyRefused(Exception):
+    """The run would pseudonymise with a key that must not be used here."""
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A keyed hash of a constant: tells keys apart, reveals nothing of the key."""
+    return hmac.digest(key, b"ehelse pseudonym key fingerprint", "sha256").hex()[:32]
+
+
+def check_key(inbox: Path, warehouse_dir: Path) -> None:
+    """Refuse the development key on any inbox but the demo's, and a key other than the one the
+    warehouse's pseudonyms were made with (distinct counts would silently mix two keys).
+    The first run records the key's fingerprint, never the key."""
+    if not os.environ.get(KEY_ENV_VAR) and not (inbox / DEMO_MARKER).exists():
+        raise KeyRefused(
+            f"{KEY_ENV_VAR} is not set: the development key, which anyone can read, may only serve the demo "
+            f"inbox (written by `ehelse demo-data`, marked by {inbox / DEMO_MARKER}); set the key to load {inbox}"
+        )
+    fingerprint = key_fingerprint(pseudonym_key())
+    recorded = warehouse_dir / KEY_FINGERPRINT_FILE
+    if not recorded.exists():
+        warehouse_dir.mkdir(parents=True, exist_ok=True)
+        recorded.write_text(fingerprint + "\n")
+        return
+    if recorded.read_text().strip() != fingerprint:
+        raise KeyRefused(
+            f"{KEY_ENV_VAR} is not the key this warehouse's pseudonyms were made with (fingerprint in "
+            f"{recorded}): a key rotation needs a full reload: run with the new key on a new, empty "
+            f"EHELSE_WAREHOUSE_DIR over the whole inbox, then point the BI tools at it"
+        )

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from dagster_project.feeds.base import Violation
+from dagster_project.feeds.base import Violation, period_out_of_range
 from dagster_project.feeds.csv_io import CsvTable, FileRejected
 
 UNKNOWN_MUNICIPALITY = "9999"
@@ -38,6 +38,7 @@ VIRKSOMHETSTYPER = (
 OFFERED_SERVICES = frozenset({"digihelsestasjon", "digihelsestasjon_ungdom", "digihelse"})
 _MUNICIPALITY_CODE = re.compile(r"\d{4}")
 _INTEGER = re.compile(r"-?\d+")
+MAX_COUNT = 10**12  # a count above it is no count of Norway's (5.6 million people)
 _DECIMAL = re.compile(r"-?\d+(,\d+)?")
 _PERIOD = re.compile(r"\d{4}(-\d{2})?")
 
@@ -97,6 +98,9 @@ def non_negative_integer(column: str) -> RowRule:
             return [Violation("not_an_integer", f"{column} {value!r} is not an integer")]
         if int(value) < 0:
             return [Violation("negative_count", f"{column} {value} is negative")]
+        if int(value) > MAX_COUNT:
+            # Beyond any real count (and near the limits of a bigint and of a double's exactness).
+            return [Violation("implausible_count", f"{column} {value} is above {MAX_COUNT:.0e}")]
         return []
 
     return rule
@@ -153,6 +157,9 @@ def manual_period(row: Row, ctx: FileContext) -> list[Violation]:
     value = row["periode"]
     if not _PERIOD.fullmatch(value) or (len(value) == 7 and not 1 <= int(value[5:]) <= 12):
         return [Violation("invalid_period", f"periode {value!r} is not YYYY or YYYY-MM")]
+    too_far = period_out_of_range(value, "month" if len(value) == 7 else "year")
+    if too_far:
+        return [Violation("period_out_of_range", too_far)]
     return []
 
 

@@ -72,7 +72,30 @@ def _read_workbook(file: InboxFile) -> pd.DataFrame:
         raise FileRejected("missing_sheet", f"no sheet named 'data' (found: {', '.join(sheets) or 'none'})")
     data = sheets["data"]
     data.columns = [str(c).strip() for c in data.columns]
+    _reject_formulas_without_values(file, data)
     return data
+
+
+def _reject_formulas_without_values(file: InboxFile, data: pd.DataFrame) -> None:
+    """A formula cell whose workbook holds no computed value reads as blank, which would mean
+    "not asked": the file is refused with the cell instead (issue 17)."""
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(file.path, read_only=True, data_only=False)
+    try:
+        for row in workbook["data"].iter_rows(min_row=2):
+            for cell in row:
+                if cell.data_type != "f" or cell.column is None:
+                    continue
+                value = data.iat[cell.row - 2, cell.column - 1] if cell.row - 2 < len(data) else None
+                if _text(value) == "":
+                    raise FileRejected(
+                        "formula_without_value",
+                        f"sheet data, cell {cell.coordinate}: a formula with no computed value (open and save the "
+                        "workbook in Excel, or paste values) would read as 'not asked'",
+                    )
+    finally:
+        workbook.close()
 
 
 def _respondent_violations(row: dict[str, str], seen: dict[str, int]) -> list[Violation]:

@@ -24,6 +24,7 @@ import duckdb
 
 from dagster_project.settings import DBT_PROJECT_DIR, DEFAULT_ARCHIVE_MONTHS, WarehousePaths
 from dagster_project.warehouse import ledger
+from dagster_project.warehouse.faults import ResourceFailure, resource_guard
 from dagster_project.warehouse.working_db import attach_raw_zone
 
 log = logging.getLogger(__name__)
@@ -178,6 +179,37 @@ def publish(
     if failed_checks:
         raise PublicationRefused(f"blocking check(s) failed in this run: {', '.join(failed_checks)}")
     tmp = paths.root / f".published-{publication_id}.duckdb"
+    staging = paths.root / ".published-parquet"
+    try:
+        with resource_guard(tmp):
+            row_counts, files_loaded, rows_quarantined = _build(
+                paths, tmp, publication_id, now, run_id, tests_run + other_checks_run
+            )
+            _verify_written(tmp, row_counts)
+        with resource_guard(staging):
+            _write_parquet_staging(tmp, staging)
+    except BaseException:
+        _remove_unpublished(tmp, staging)
+        raise
+    os.replace(tmp, paths.published_db)
+    _swap_in_parquet(paths, staging)
+    with resource_guard(archive_dir(paths)):
+        _archive(paths, publication_id, now, archive_months)
+    return Publication(
+        publication_id,
+        now,
+        paths.published_db,
+        row_counts,
+        files_loaded,
+        rows_quarantined,
+        tests_run + other_checks_run,
+    )
+
+
+def _build(
+    paths: WarehousePaths, tmp: Path, publication_id: str, now: datetime, run_id: str | None, checks: int
+) -> tuple[dict[str, int], int, int]:
+    """The new publication as the file tmp: (row counts, files loaded, rows quarantined)."""
     con = _connect_new_publication(tmp)
     try:
         con.execute(f"attach '{paths.working_db}' as working (read_only)")
@@ -188,27 +220,66 @@ def publish(
         files_loaded, rows_quarantined = ledger.current_loads_summary(con)
         _write_publication_files(con, publication_id)
         _write_publication_checks(con, publication_id, run_id)
-        _write_publication_log(
-            con, paths, publication_id, now, files_loaded, rows_quarantined, tests_run + other_checks_run
-        )
+        _write_publication_log(con, paths, publication_id, now, files_loaded, rows_quarantined, checks)
+        _neutralise_formulas(con)
         row_counts = _verify(con)
         write_comments(con, dbt_descriptions())
         con.execute("detach working")
         con.execute("detach raw")
+        con.execute("checkpoint")  # the data into the file now, where a full disk still raises
     finally:
         con.close()
-    os.replace(tmp, paths.published_db)
-    _write_parquet(paths)
-    _archive(paths, publication_id, now, archive_months)
-    return Publication(
-        publication_id,
-        now,
-        paths.published_db,
-        row_counts,
-        files_loaded,
-        rows_quarantined,
-        tests_run + other_checks_run,
-    )
+    return row_counts, files_loaded, rows_quarantined
+
+
+# Text a spreadsheet would evaluate (CSV/formula injection): =, +, @, tab, CR, or - before a non-digit.
+FORMULA_START_REGEX = r"^([=+@\t\r]|-[^0-9.])"
+
+
+def _neutralise_formulas(con: duckdb.DuckDBPyConnection) -> None:
+    """Every published text that starts like a formula (acceptance reasons, steward comments:
+    `=HYPERLINK(...)`) gets a leading quote, as spreadsheets do: shown, never evaluated."""
+    columns = con.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = 'marts' and data_type = 'VARCHAR'"
+    ).fetchall()
+    for table, column in columns:
+        con.execute(
+            f"update marts.{table} set \"{column}\" = '''' || \"{column}\" "
+            f"where regexp_matches(\"{column}\", '{FORMULA_START_REGEX}')"
+        )
+
+
+def _verify_written(tmp: Path, row_counts: dict[str, int]) -> None:
+    """Reopen the written file as a reader would, before it replaces anything (decisions.md,
+    issue 17): DuckDB's close() reports no error when its last checkpoint hits a full disk,
+    and leaves a file without the marts and the data stranded in its WAL."""
+    wal = Path(f"{tmp}.wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise ResourceFailure(f"disk full at {tmp}: the publication was not checkpointed into its file")
+    try:
+        con = duckdb.connect(str(tmp), read_only=True)
+    except duckdb.Error as err:
+        raise PublicationRefused(f"the written publication {tmp} cannot be opened: {type(err).__name__}") from None
+    try:
+        for table, expected in row_counts.items():
+            try:
+                [(found,)] = con.execute(f"select count(*) from marts.{table}").fetchall()
+            except duckdb.Error:
+                found = None
+            if found != expected:
+                raise PublicationRefused(
+                    f"the written publication {tmp} holds {found} rows in marts.{table}, not {expected}"
+                )
+    finally:
+        con.close()
+
+
+def _remove_unpublished(tmp: Path, staging: Path) -> None:
+    """A publication that failed leaves nothing behind to fill the disk or confuse the next run."""
+    for path in (tmp, Path(f"{tmp}.wal")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def _connect_new_publication(path: Path) -> duckdb.DuckDBPyConnection:
@@ -342,12 +413,11 @@ def _verify(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return counts
 
 
-def _write_parquet(paths: WarehousePaths) -> None:
-    """published/<table>.parquet, written to a temporary folder and swapped in."""
-    staging = paths.root / ".published-parquet"
+def _write_parquet_staging(db: Path, staging: Path) -> None:
+    """<table>.parquet of every table of db, into the folder staging (swapped in after the rename)."""
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    con = duckdb.connect(str(paths.published_db), read_only=True)
+    con = duckdb.connect(str(db), read_only=True)
     try:
         tables = [
             r[0]
@@ -359,10 +429,21 @@ def _write_parquet(paths: WarehousePaths) -> None:
             con.execute(f"copy marts.{table} to '{staging / (table + '.parquet')}' (format parquet)")
     finally:
         con.close()
+
+
+def _swap_in_parquet(paths: WarehousePaths, staging: Path) -> None:
+    """published/<table>.parquet from the staging folder: renames only, no space needed."""
     paths.parquet_dir.mkdir(parents=True, exist_ok=True)
     for file in staging.iterdir():
         os.replace(file, paths.parquet_dir / file.name)
     staging.rmdir()
+
+
+def _write_parquet(paths: WarehousePaths) -> None:
+    """published/<table>.parquet, written to a temporary folder and swapped in."""
+    staging = paths.root / ".published-parquet"
+    _write_parquet_staging(paths.published_db, staging)
+    _swap_in_parquet(paths, staging)
 
 
 # --------------------------------------------------------------------------- publication history
@@ -378,9 +459,13 @@ def _archive(paths: WarehousePaths, publication_id: str, now: datetime, months: 
     target = archive_dir(paths) / publication_id
     staging = archive_dir(paths) / f".{publication_id}"
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    for file in paths.parquet_dir.glob("*.parquet"):
-        shutil.copy2(file, staging / file.name)
+    try:
+        staging.mkdir(parents=True)
+        for file in paths.parquet_dir.glob("*.parquet"):
+            shutil.copy2(file, staging / file.name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)  # no half archive (a full disk stays a clean failure)
+        raise
     os.replace(staging, target)  # a reader sees the archived publication whole or not at all
     _apply_retention(paths, now, months)
 

@@ -24,8 +24,11 @@ import pandas as pd
 
 from dagster_project.feeds.base import InboxFile, ParsedFile
 from dagster_project.feeds.csv_io import FileRejected
+from dagster_project.feeds.hostile import display_name, scrub_text, scrub_values
+from dagster_project.feeds.inbox import content_id, inbox_name, unmatched_reason
 from dagster_project.feeds.registry import raw_tables
 from dagster_project.warehouse import ledger
+from dagster_project.warehouse.faults import resource_guard
 from dagster_project.warehouse.raw_zone import QUARANTINE_COLUMNS, RawZone, ensure_tables, remove_load, write_parquet
 
 log = logging.getLogger(__name__)
@@ -143,10 +146,11 @@ def ingest_file(
         entry.reason = "content identical to an earlier, superseded version of this period: a no-op (inputs.md)"
         return _commit(zone, con, state, entry, file)
     try:
-        parsed = feed.parse(con, file)
+        parsed = _parse_guarded(con, file)
     except FileRejected as rejection:
         entry.status = ledger.STATUS_REJECTED
-        entry.reason = f"{rejection.rule}: {rejection.message}"
+        # A message may quote a value: an identifier in it is pseudonymised before it is stored or logged.
+        entry.reason = scrub_text(f"{rejection.rule}: {rejection.message}")
         log.error("rejected %s/%s: %s", feed.folder, file.name, entry.reason)
         return _commit(zone, con, state, entry, file)
     try:
@@ -157,9 +161,20 @@ def ingest_file(
     if parsed.quarantined:
         line, _, violation = parsed.quarantined[0]
         log.warning(
-            "%s: %d row(s) quarantined, first: line %s, %s", file.name, len(parsed.quarantined), line, violation.message
+            "%s: %d row(s) quarantined, first: line %s, %s",
+            file.name,
+            len(parsed.quarantined),
+            line,
+            scrub_text(violation.message),
         )
     return outcome
+
+
+def _parse_guarded(con: duckdb.DuckDBPyConnection, file: InboxFile) -> ParsedFile:
+    """feed.parse, with memory and disk errors raised as ResourceFailure: never a verdict on
+    the file, which gets no ledger entry and stays pending for the next run."""
+    with resource_guard(display_name(file.path)):
+        return file.feed.parse(con, file)
 
 
 def _write_version(
@@ -222,8 +237,10 @@ def _write_quarantine(zone: RawZone, con: duckdb.DuckDBPyConnection, entry, file
                 file.period,
                 line,
                 violation.rule,
-                f"{file.feed.folder}/{file.name} line {line if line is not None else '?'}: {violation.message}",
-                json.dumps(values, ensure_ascii=False, default=str),
+                scrub_text(
+                    f"{file.feed.folder}/{file.name} line {line if line is not None else '?'}: {violation.message}"
+                ),
+                json.dumps(scrub_values(values), ensure_ascii=False, default=str),
                 now,
             ]
             for line, values, violation in quarantined
@@ -244,22 +261,23 @@ def _write_quarantine(zone: RawZone, con: duckdb.DuckDBPyConnection, entry, file
 def record_unmatched(
     con: duckdb.DuckDBPyConnection, zone: RawZone, path: Path, inbox: Path, run_id: str | None = None
 ) -> LoadOutcome:
-    """A file whose name matches no feed: never loaded, reported once (per content) in the ledger."""
-    relative = path.relative_to(inbox).as_posix()
-    sha256 = ledger.sha256_of(path)
+    """A file not loaded (a name that matches no feed, a period that cannot be data, a link or a
+    path outside the inbox): reported once (per content) in the ledger, never read when refused."""
+    relative = inbox_name(path, inbox)
+    sha256 = content_id(path, inbox, {})
     with ledger.feed_lock(zone, ledger.UNMATCHED):
         state = ledger.state_of(zone, ledger.UNMATCHED)
         if state.lookup(relative, sha256, "").already_handled:
             return LoadOutcome(relative, ledger.UNMATCHED, "", "skipped")
-        reason = "file_name: matches no file pattern of the input contract (inputs.md); not loaded"
+        reason = unmatched_reason(path, inbox)
         entry = ledger.LedgerEntry(
             load_id=str(uuid.uuid4()),
             file_name=relative,
-            file_path=str(path),
+            file_path=str(inbox / relative),
             source_family=ledger.UNMATCHED,
             period=None,
             sha256=sha256,
-            size_bytes=path.stat().st_size,
+            size_bytes=path.lstat().st_size,
             status=ledger.STATUS_REJECTED,
             reason=reason,
             started_at=_now(),
@@ -279,11 +297,12 @@ def pending_files(
     cache, so a no-op over a year of lookup logs reads no file."""
     handled = ledger.handled_files(zone)
     named = [(f.feed.name, f.name, f.path, f) for f in files] + [
-        (ledger.UNMATCHED, p.relative_to(inbox).as_posix(), p, p) for p in unmatched
+        (ledger.UNMATCHED, inbox_name(p, inbox), p, p) for p in unmatched
     ]
     cache = ledger.load_hash_cache(hash_cache_file)
-    hashes = {path: ledger.sha256_cached_by_stat(path, cache)[0] for _, _, path, _ in named}
+    hashes = {path: content_id(path, inbox, cache) for _, _, path, _ in named}
     if hash_cache_file.parent.exists():
-        # Only the files still in the inbox.
-        hash_cache_file.write_text(json.dumps({str(path): cache[str(path)] for path in hashes}))
+        # Only the files still in the inbox (a refused path has no entry: it is never read).
+        kept = {str(path): cache[str(path)] for path in hashes if str(path) in cache}
+        hash_cache_file.write_text(json.dumps(kept))
     return [item for family, name, path, item in named if handled.get((family, name)) != hashes[path]]

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.warehouse.faults import resource_guard
+
 # Each table has one zero-row file in this partition, so that a table exists (with its
 # types) for dbt and every engine before its first file arrives. No ledger entry names it.
 SCHEMA_PARTITION = "period=none/load_id=none"
@@ -72,11 +74,18 @@ def empty_select(columns: dict[str, str]) -> str:
 
 def write_parquet(con: duckdb.DuckDBPyConnection, select_sql: str, path: Path, tmp_dir: Path) -> None:
     """select_sql's rows as path, atomically: written beside it under tmp_dir, then renamed."""
-    tmp_dir.mkdir(parents=True, exist_ok=True)
     tmp = tmp_dir / f"{os.getpid()}-{path.parent.name}-{path.name}"
-    con.execute(f"copy ({select_sql}) to '{tmp}' (format parquet, compression zstd)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, path)
+    # A full disk is a resource failure naming the file, never a verdict on the inbox file,
+    # and leaves no half-written file behind.
+    try:
+        with resource_guard(path):
+            tmp_dir.mkdir(parents=True, exist_ok=True)
+            con.execute(f"copy ({select_sql}) to '{tmp}' (format parquet, compression zstd)")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def write_load(

@@ -25,6 +25,7 @@ from dagster_project.feeds.fnr import fnr_number_sql, valid_fnr_sql
 from dagster_project.feeds.pseudonym import hmac_pads, pseudonym_key, pseudonym_sql
 from dagster_project.feeds.reference import known_municipality_codes
 from dagster_project.feeds.rules import VIRKSOMHETSTYPER
+from dagster_project.warehouse.faults import as_resource_failure
 
 FIELDS = (
     "tidspunkt",
@@ -41,7 +42,8 @@ FIELDS = (
 READ_JSON_OPTIONS = (
     "format = 'newline_delimited', compression = 'gzip', columns = {"
     + ", ".join(f"'{f}': 'VARCHAR'" for f in FIELDS)
-    + "}"
+    + "}, maximum_object_size = "
+    + str(1 << 20)  # a lookup is ~300 bytes: a longer line is no lookup (a one-line 2 GiB file is refused)
 )
 
 STORED_COLUMNS = (
@@ -103,9 +105,16 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path) -> None:
             [str(path)],
         )
     except duckdb.Error as err:
+        if as_resource_failure(err, path) is not None:
+            raise  # memory or disk, not the file: ingest turns it into a ResourceFailure
         # DuckDB's message may quote the offending line, which can hold a fødselsnummer:
         # keep only its position.
         where = re.search(r"line \d+", str(err))
+        if "maximum_object_size" in str(err):
+            raise FileRejected(
+                "line_too_long",
+                f"a line is longer than {1 << 20} bytes{', ' + where.group(0) if where else ''}: not a lookup log",
+            ) from None
         raise FileRejected(
             "unreadable_file",
             f"not gzip-compressed JSON lines ({type(err).__name__}{', ' + where.group(0) if where else ''})",

@@ -1,0 +1,95 @@
+"""Faults that are not a verdict on a file: a full disk, memory, a lock held by another run.
+
+A file rejected by a rule gets a ledger entry (a verdict); a file whose load failed
+for lack of a resource gets none and stays pending, so the next run loads it without
+hand work (docs/decisions.md, "Faults and hostile input"). Every message names the
+fault plainly: "disk full at <path>", "out of memory ...", "another run holds the
+warehouse since <time>".
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+RUN_LOCK_FILE = "run.lock"
+
+
+class ResourceFailure(Exception):
+    """A resource (disk, memory, lock) failed: nothing was decided about the file or publication."""
+
+
+class RunLocked(ResourceFailure):
+    """Another `ehelse run` holds the warehouse."""
+
+
+def is_disk_full(err: BaseException) -> bool:
+    if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return True
+    text = str(err)
+    return isinstance(err, duckdb.Error) and ("No space left on device" in text or "File too large" in text)
+
+
+def is_out_of_memory(err: BaseException) -> bool:
+    return isinstance(err, MemoryError | duckdb.OutOfMemoryException) or (
+        isinstance(err, duckdb.Error) and "Out of Memory" in str(err)
+    )
+
+
+def as_resource_failure(err: BaseException, where: Path | str) -> ResourceFailure | None:
+    """The resource failure err stands for, in words naming `where`; None when err is something else."""
+    if is_disk_full(err):
+        return ResourceFailure(f"disk full at {where}")
+    if is_out_of_memory(err):
+        return ResourceFailure(
+            f"out of memory while handling {where} (EHELSE_DUCKDB_MEMORY_LIMIT too low?); "
+            "nothing recorded, the next run tries again"
+        )
+    return None
+
+
+@contextmanager
+def resource_guard(where: Path | str) -> Iterator[None]:
+    """Re-raise a resource error inside the block as ResourceFailure naming `where`."""
+    try:
+        yield
+    except ResourceFailure:
+        raise
+    except Exception as err:
+        failure = as_resource_failure(err, where)
+        if failure is None:
+            raise
+        raise failure from err
+
+
+@contextmanager
+def run_lock(warehouse_dir: Path) -> Iterator[None]:
+    """One `ehelse run` at a time per warehouse: a second one fails fast and says since when.
+
+    An flock, so a run killed with -9 releases it with its process; the file keeps the
+    holder's start time and pid for the message only.
+    """
+    warehouse_dir.mkdir(parents=True, exist_ok=True)
+    path = warehouse_dir / RUN_LOCK_FILE
+    with path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "an unknown time"
+            raise RunLocked(f"another run holds the warehouse since {holder}; try again when it has finished") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC (pid {os.getpid()})")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
