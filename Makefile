@@ -45,6 +45,7 @@ postgres:
 ## test: install, lint, and run the whole test suite
 test: $(STAMP) browser postgres
 	$(BIN)/ruff check dagster_project tests scripts benchmarks
+	$(BIN)/python scripts/check_portability.py
 	$(BIN)/python -m pytest
 
 ## dev: the Dagster UI on the same definitions (http://127.0.0.1:3000)
@@ -63,6 +64,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check dagster_project tests scripts benchmarks
+	$(BIN)/python scripts/check_portability.py
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs
