@@ -4,10 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SPARK_STAMP := $(VENV)/.installed-spark
 # Paths and every other setting default in one place, dagster_project/lib/settings.py
 # (data/inbox and data/warehouse under the directory make runs in), overridden by EHELSE_*.
 
-.PHONY: demo test dev docs lint bench install clean browser postgres
+.PHONY: demo test dev docs lint bench install clean browser postgres java
 
 # Reinstall only when the dependency files change: later runs reuse the venv.
 $(STAMP): pyproject.toml constraints.txt
@@ -17,6 +18,11 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The spark extra (dbt-spark, pyspark) for EHELSE_ENGINE=spark and its test; not needed by the demo.
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,spark]"
+	touch $(SPARK_STAMP)
 
 ## demo: install, write a synthetic inbox, run ingest -> dbt build -> gate -> publish, print status
 demo: $(STAMP)
@@ -42,8 +48,18 @@ postgres:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else echo "postgresql not installed: the PostgreSQL test will be skipped"; fi; }
 
+# The Spark equality test runs dbt-spark in local mode on a JVM (Debian's
+# openjdk-17-jre-headless, or the default JRE where 17 is gone). Installed when
+# missing and possible; otherwise skipped, unless EHELSE_REQUIRE_SPARK=1 (CI).
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null \
+	      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }; \
+	  else echo "java not installed: the Spark test will be skipped"; fi; }
+
 ## test: install, lint, and run the whole test suite
-test: $(STAMP) browser postgres
+test: $(STAMP) $(SPARK_STAMP) browser postgres java
 	$(BIN)/ruff check dagster_project tests scripts benchmarks
 	$(BIN)/python scripts/check_portability.py
 	$(BIN)/python -m pytest

@@ -20,6 +20,7 @@ from dagster_project.lib.publish import first_unpublished_day, write_build_summa
 from dagster_project.lib.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from dagster_project.resources import WarehouseResource
 from dagster_project.resources.dbt import EhelseDbtCliResource
+from dagster_project.warehouse import spark_outputs
 
 _DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
 
@@ -122,6 +123,11 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         # dagster-dbt's fetch_row_counts() keeps dbt-duckdb's connection open in this
         # process, which then refuses our own connections to the file; count here instead.
         events = list(invocation.stream())
+        if warehouse.engine == "spark" and invocation.is_successful():
+            # The Spark build's Parquet tables, as views of the working database that the
+            # gate and the publication read (warehouse/spark_outputs.py).
+            with warehouse.connect() as con:
+                spark_outputs.register_in_working_db(warehouse.paths, con)
         yield from with_row_counts(context, warehouse, events)
         # The publication step reports how many tests guarded it.
         write_build_summary(warehouse.paths, invocation.get_artifact("run_results.json"))
