@@ -3,8 +3,9 @@
     (models/staging/_raw__sources.yml, generated from the feed registry) is an
     external Parquet table over <raw_zone>/<table>, partitioned by the Hive
     folders period and load_id; the ledger is the flat folder _ledger. The
-    partitions are recovered and the file listing refreshed on every run, so
-    a new file version is seen. DuckDB reads the same files through the
+    spark target lists the folders at query time (manageFilesourcePartitions
+    off in profiles.yml) and the tables are created anew on every run, so a
+    new file version is always seen. DuckDB reads the same files through the
     sources' meta.external_location and needs nothing here. -#}
 {% macro register_raw_zone() -%}
     {{ return(adapter.dispatch('register_raw_zone')()) }}
@@ -29,9 +30,6 @@
                 ~ ('' if is_ledger else ' partitioned by (period, load_id)')
                 ~ " location '" ~ var('raw_zone') ~ '/' ~ ('_ledger' if is_ledger else source.name) ~ "'"
             ) -%}
-            {%- if not is_ledger -%}
-                {%- do run_query('alter table raw.' ~ source.name ~ ' recover partitions') -%}
-            {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
     select 1
