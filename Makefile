@@ -4,10 +4,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SPARK_STAMP := $(VENV)/.installed-spark
 # Paths and every other setting default in one place, dagster_project/settings.py
 # (data/inbox and data/warehouse under the directory make runs in), overridden by EHELSE_*.
 
-.PHONY: demo test dev docs lint bench install clean browser postgres duckdb1 evidence
+.PHONY: demo test dev docs lint bench install clean browser postgres duckdb1 evidence java
 
 # Reinstall only when the dependency files change: later runs reuse the venv.
 $(STAMP): pyproject.toml constraints.txt
@@ -40,6 +41,11 @@ evidence:
 	@if command -v npm >/dev/null 2>&1 && [ ! -d $(EVIDENCE_DIR)/node_modules/@evidence-dev/duckdb ]; then \
 	  cd $(EVIDENCE_DIR) && npm install --no-package-lock --no-audit --no-fund --silent; fi
 
+# The spark extra (dbt-spark, pyspark) for EHELSE_ENGINE=spark and its test; not needed by the demo.
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,spark]"
+	touch $(SPARK_STAMP)
+
 ## demo: install, write a synthetic inbox, run ingest -> dbt build -> gate -> publish, print status
 demo: $(STAMP)
 	$(BIN)/ehelse demo-data
@@ -64,8 +70,18 @@ postgres:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
 	  else echo "postgresql not installed: the PostgreSQL test will be skipped"; fi; }
 
+# The Spark equality test runs dbt-spark in local mode on a JVM (Debian's
+# openjdk-17-jre-headless, or the default JRE where 17 is gone). Installed when
+# missing and possible; otherwise skipped, unless EHELSE_REQUIRE_SPARK=1 (CI).
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null \
+	      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }; \
+	  else echo "java not installed: the Spark test will be skipped"; fi; }
+
 ## test: install, lint, and run the whole test suite
-test: $(STAMP) browser postgres duckdb1 evidence lint
+test: $(STAMP) $(SPARK_STAMP) browser postgres java duckdb1 evidence lint
 	$(BIN)/python -m pytest
 
 ## dev: the Dagster UI on the same definitions (http://127.0.0.1:3000)
@@ -88,6 +104,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check dagster_project tests scripts benchmarks
 	mkdir -p dbt_project/target/sqlfluff
 	$(BIN)/sqlfluff lint dbt_project/models
+	$(BIN)/python scripts/check_portability.py
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

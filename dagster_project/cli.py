@@ -123,7 +123,9 @@ def cmd_dbt(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     command = [DBT_EXECUTABLE, *args.dbt_args, "--vars", json.dumps(settings.dbt_vars())]
-    return subprocess.call(command, cwd=DBT_PROJECT_DIR, env={**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR)})
+    # The engine setting picks the target (dbt reads DBT_TARGET unless --target is given).
+    env = {**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), "DBT_TARGET": settings.engine}
+    return subprocess.call(command, cwd=DBT_PROJECT_DIR, env=env)
 
 
 def cmd_dbt_sources(args: argparse.Namespace) -> int:

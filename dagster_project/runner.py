@@ -50,6 +50,7 @@ def project_fingerprint(settings: Settings) -> str:
     # A newly configured publication target is owed a publication too.
     digest.update(hashlib.sha256((settings.pg_url or "").encode()).digest())
     digest.update(str(settings.min_cell_count).encode())
+    digest.update(settings.engine.encode())  # another engine builds the marts again
     for root in roots:
         if not root.exists():
             continue

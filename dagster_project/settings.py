@@ -35,6 +35,7 @@ INGEST_WORKERS_ENV_VAR = "EHELSE_INGEST_WORKERS"
 MEMORY_LIMIT_ENV_VAR = "EHELSE_DUCKDB_MEMORY_LIMIT"
 PG_URL_ENV_VAR = "EHELSE_PUBLISH_PG_URL"
 RAW_RETENTION_ENV_VAR = "EHELSE_RAW_RETENTION_DAYS"
+ENGINE_ENV_VAR = "EHELSE_ENGINE"  # duckdb (one machine) or spark (docs/scale-out.md): the dbt target
 ARCHIVE_MONTHS_ENV_VAR = "EHELSE_ARCHIVE_MONTHS"  # publications kept under published/archive (outputs.md)
 DEFAULT_ARCHIVE_MONTHS = 24
 DEFAULT_INBOX = "data/inbox"
@@ -43,6 +44,8 @@ DEFAULT_WAREHOUSE = "data/warehouse"
 # whole pipeline under 2 GB at national scale; DuckDB spills to disk beyond it.
 DEFAULT_MEMORY_LIMIT = "1GB"
 DEFAULT_MIN_CELL_COUNT = 5
+ENGINES = ("duckdb", "spark")  # the targets of dbt_project/profiles.yml
+DEFAULT_ENGINE = "duckdb"
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,12 @@ class WarehousePaths:
     def report(self) -> Path:
         """The council's status report, rendered from published.duckdb."""
         return self.root / "status_report.html"
+
+    @property
+    def spark_dir(self) -> Path:
+        """The Spark engine's metastore and tables (engine spark): marts are Parquet under
+        spark/warehouse/marts.db/<table>, which the working database reads as views."""
+        return self.root / "spark"
 
     @property
     def parquet_dir(self) -> Path:
@@ -112,6 +121,11 @@ class Settings:
     archive_months: int = DEFAULT_ARCHIVE_MONTHS  # months of publications kept under published/archive
     as_of_date: str = ""  # the date statuses are computed as of (YYYY-MM-DD); empty: today
     dagster_home: Path = DAGSTER_HOME_DIR  # the Dagster instance `ehelse run` records into
+    engine: str = DEFAULT_ENGINE  # where dbt builds: duckdb or spark (the dbt target)
+
+    def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"{ENGINE_ENV_VAR}={self.engine!r}: expected one of {', '.join(ENGINES)}")
 
     @property
     def paths(self) -> WarehousePaths:
@@ -136,6 +150,7 @@ class Settings:
             raw_retention_days=int(env[RAW_RETENTION_ENV_VAR]) if env.get(RAW_RETENTION_ENV_VAR) else None,
             archive_months=int(env.get(ARCHIVE_MONTHS_ENV_VAR) or DEFAULT_ARCHIVE_MONTHS),
             dagster_home=Path(env.get(DAGSTER_HOME_ENV_VAR) or DAGSTER_HOME_DIR).resolve(),
+            engine=(env.get(ENGINE_ENV_VAR) or DEFAULT_ENGINE).lower(),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("inbox", "warehouse_dir", "acceptances"):

@@ -29,7 +29,7 @@ def build_defs(settings: Settings) -> dg.Definitions:
         sensors=SENSORS,
         resources={
             "warehouse": WarehouseResource.from_settings(settings),
-            "dbt": EhelseDbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE),
+            "dbt": EhelseDbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE, target=settings.engine),
             "great_expectations": GreatExpectationsResource(acceptances_file=str(settings.acceptances)),
         },
     )

@@ -12,6 +12,7 @@ import duckdb
 
 from dagster_project.settings import (
     DEFAULT_ARCHIVE_MONTHS,
+    DEFAULT_ENGINE,
     DEFAULT_MEMORY_LIMIT,
     DEFAULT_MIN_CELL_COUNT,
     Settings,
@@ -31,6 +32,7 @@ class WarehouseResource(dg.ConfigurableResource):
     min_cell_count: int = DEFAULT_MIN_CELL_COUNT
     pg_url: str = ""  # a PostgreSQL publication target (docs/bi.md), or none
     archive_months: int = DEFAULT_ARCHIVE_MONTHS
+    engine: str = DEFAULT_ENGINE  # the dbt target that builds the models (duckdb or spark)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WarehouseResource:
@@ -42,6 +44,7 @@ class WarehouseResource(dg.ConfigurableResource):
             min_cell_count=settings.min_cell_count,
             pg_url=settings.pg_url or "",
             archive_months=settings.archive_months,
+            engine=settings.engine,
         )
 
     @property

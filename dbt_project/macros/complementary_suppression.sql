@@ -12,7 +12,10 @@
     municipality). Withholding a cell can expose another group, so this runs
     `rounds` times; the test assert_no_withheld_cell_recoverable checks that
     no group is left exposed. Returns the relation's rows with is_withheld
-    updated. -#}
+    updated. Each round reads the previous round once (every cell tagged with
+    the groups it is a member or the total of, then window functions per
+    group): engines that inline CTEs (Spark) would otherwise copy the
+    rounds exponentially. -#}
 {% macro complementary_suppression(relation, partition_columns, rounds=5) -%}
 {%- set partition = partition_columns | join(', ') -%}
 (
@@ -23,93 +26,85 @@
         from {{ relation }}
     ),
 
+    group_roles as (
+        -- Which groups a cell of each level belongs to, and as what.
+        select 'municipality' as geography_level, 'member' as role, 'county' as group_kind
+        union all
+        select 'municipality' as geography_level, 'member' as role, 'municipalities' as group_kind
+        union all
+        select 'county' as geography_level, 'member' as role, 'counties' as group_kind
+        union all
+        select 'county' as geography_level, 'total' as role, 'county' as group_kind
+        union all
+        select 'national' as geography_level, 'total' as role, 'municipalities' as group_kind
+        union all
+        select 'national' as geography_level, 'total' as role, 'counties' as group_kind
+    ),
+
     {%- for r in range(1, rounds + 1) %}
     {%- set previous = 'round_' ~ (r - 1) %}
 
-    members_{{ r }} as (
-        select *, 'county:' || county_code as group_id from {{ previous }}
-        where geography_level = 'municipality' and county_code is not null
-        union all
-        select *, 'municipalities' as group_id from {{ previous }} where geography_level = 'municipality'
-        union all
-        select *, 'counties' as group_id from {{ previous }} where geography_level = 'county'
-    ),
-
-    totals_{{ r }} as (
-        select {{ partition }}, 'county:' || geography_code as group_id, geography_code, is_withheld
-        from {{ previous }} where geography_level = 'county'
-        union all
-        select {{ partition }}, 'municipalities' as group_id, geography_code, is_withheld
-        from {{ previous }} where geography_level = 'national'
-        union all
-        select {{ partition }}, 'counties' as group_id, geography_code, is_withheld
-        from {{ previous }} where geography_level = 'national'
-    ),
-
-    exposed_{{ r }} as (
-        -- Groups whose published total gives away their only withheld member.
+    tagged_{{ r }} as (
         select
-            {% for column in partition_columns %}members.{{ column }}, {% endfor %}
-            members.group_id,
-            min(totals.geography_code) as total_code,
-            count(*) as n_members
-        from members_{{ r }} as members
-        inner join totals_{{ r }} as totals
-            on {{ _same_partition('members', 'totals', partition_columns) }}members.group_id = totals.group_id
-        where not totals.is_withheld
-        group by {% for column in partition_columns %}members.{{ column }}, {% endfor %}members.group_id
-        having sum(case when members.is_withheld then 1 else 0 end) = 1
+            cells.*,
+            group_roles.role,
+            case
+                when group_roles.group_kind <> 'county' then group_roles.group_kind
+                when group_roles.role = 'member' then 'county:' || cells.county_code
+                else 'county:' || cells.geography_code
+            end as group_id
+        from {{ previous }} as cells
+        inner join group_roles
+            on cells.geography_level = group_roles.geography_level
+            and (group_roles.group_kind <> 'county' or group_roles.role = 'total' or cells.county_code is not null)
     ),
 
-    candidates_{{ r }} as (
+    grouped_{{ r }} as (
         select
-            {% for column in partition_columns %}members.{{ column }}, {% endfor %}
-            members.geography_level,
-            members.geography_code,
+            *,
+            max(case when role = 'total' and not is_withheld then 1 else 0 end)
+                over (partition by {{ partition }}, group_id) as is_total_published,
+            sum(case when role = 'member' and is_withheld then 1 else 0 end)
+                over (partition by {{ partition }}, group_id) as n_withheld_members,
+            sum(case when role = 'member' then 1 else 0 end)
+                over (partition by {{ partition }}, group_id) as n_members
+        from tagged_{{ r }}
+    ),
+
+    ranked_{{ r }} as (
+        -- Exposed: the group's total is published and gives away its only withheld member.
+        select
+            *,
+            is_total_published = 1 and n_withheld_members = 1 as is_exposed,
             row_number() over (
-                partition by {% for column in partition_columns %}members.{{ column }}, {% endfor %}members.group_id
-                order by
-                    case when members.cell_count > 0 then 0 else 1 end,
-                    members.cell_count,
-                    members.geography_code
+                partition by {{ partition }}, group_id, role, is_withheld
+                order by case when cell_count > 0 then 0 else 1 end, cell_count, geography_code
             ) as pick_rank
-        from members_{{ r }} as members
-        inner join exposed_{{ r }} as exposed
-            on {{ _same_partition('members', 'exposed', partition_columns) }}members.group_id = exposed.group_id
-        where not members.is_withheld
-    ),
-
-    picked_{{ r }} as (
-        select {{ partition }}, geography_level, geography_code
-        from candidates_{{ r }}
-        where pick_rank = 1
-        union all
-        -- A county with a single municipality: its total is that municipality.
-        select {{ partition }}, 'county' as geography_level, total_code as geography_code
-        from exposed_{{ r }}
-        where n_members = 1 and group_id like 'county:%'
+        from grouped_{{ r }}
     ),
 
     round_{{ r }} as (
         select
-            {% for column in partition_columns %}cells.{{ column }}, {% endfor %}
-            cells.geography_level,
-            cells.geography_code,
-            cells.county_code,
-            cells.cell_count,
-            cells.is_withheld or picked.geography_code is not null as is_withheld
-        from {{ previous }} as cells
-        left join (select distinct * from picked_{{ r }}) as picked
-            on {{ _same_partition('cells', 'picked', partition_columns) }}cells.geography_level = picked.geography_level
-            and cells.geography_code = picked.geography_code
+            {{ partition }},
+            geography_level,
+            geography_code,
+            county_code,
+            cell_count,
+            max(
+                case
+                    when is_withheld then 1
+                    -- the smallest remaining non-zero cell of an exposed group
+                    when is_exposed and role = 'member' and pick_rank = 1 then 1
+                    -- a county with a single municipality: its total is that municipality
+                    when is_exposed and role = 'total' and n_members = 1 and group_id like 'county:%' then 1
+                    else 0
+                end
+            ) = 1 as is_withheld
+        from ranked_{{ r }}
+        group by {{ partition }}, geography_level, geography_code, county_code, cell_count
     ){{ ',' if not loop.last }}
     {%- endfor %}
 
     select * from round_{{ rounds }}
 )
-{%- endmacro %}
-
-{#- `left.c = right.c and ` for each partition column (the join condition goes on after it). -#}
-{% macro _same_partition(left, right, columns) -%}
-    {%- for column in columns %}{{ left }}.{{ column }} = {{ right }}.{{ column }} and {% endfor -%}
 {%- endmacro %}

@@ -21,6 +21,7 @@ from dagster_project.publication.publish import first_unpublished_day, write_bui
 from dagster_project.resources import WarehouseResource
 from dagster_project.resources.dbt import EhelseDbtCliResource
 from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from dagster_project.warehouse import spark_outputs
 
 _DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
 
@@ -146,6 +147,11 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         for event in invocation.stream():
             events.append(event)
             report_detail(f"dbt: {_node_of(event)}")
+        if warehouse.engine == "spark" and invocation.is_successful():
+            # The Spark build's Parquet tables, as views of the working database that the
+            # gate and the publication read (warehouse/spark_outputs.py).
+            with warehouse.connect() as con:
+                spark_outputs.register_in_working_db(warehouse.paths, con)
         yield from with_row_counts(context, warehouse, events)
         # The publication step reports how many tests guarded it.
         run_results = invocation.get_artifact("run_results.json")

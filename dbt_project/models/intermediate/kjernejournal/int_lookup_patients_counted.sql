@@ -1,8 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='period',
+        **replace_partitions_config('period'),
     )
 }}
 -- Distinct patients (pseudonyms) per month. A distinct count cannot be summed

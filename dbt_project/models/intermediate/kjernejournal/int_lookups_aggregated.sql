@@ -1,8 +1,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='lookup_date',
+        **replace_partitions_config('lookup_date'),
     )
 }}
 -- The big fact: lookups per day, municipality (as delivered), organisation

@@ -34,11 +34,11 @@ monthly_by_municipality as (
 
 yearly as (
     select
-        substring(cast(lookup_date as varchar), 1, 4) as period,
+        substring(cast(lookup_date as {{ dbt.type_string() }}), 1, 4) as period,
         sum(n_lookups) as n_lookups,
         max(lookup_date) as last_day
     from daily
-    group by substring(cast(lookup_date as varchar), 1, 4)
+    group by substring(cast(lookup_date as {{ dbt.type_string() }}), 1, 4)
 ),
 
 unioned as (
@@ -46,7 +46,7 @@ unioned as (
     union all
     select period, 'national' as geography_level, '0' as geography_code, n_lookups
     from yearly
-    where substring(cast(last_day as varchar), 6, 5) = '12-31'
+    where substring(cast(last_day as {{ dbt.type_string() }}), 6, 5) = '12-31'
     union all
     select period, 'municipality' as geography_level, municipality_code as geography_code, n_lookups
     from monthly_by_municipality

@@ -20,7 +20,7 @@ by_geography as (
 summed as (
     select
         measure_id,
-        cast(survey_year as varchar) as period,
+        cast(survey_year as {{ dbt.type_string() }}) as period,
         geography_level,
         geography_code,
         count(*) as n,

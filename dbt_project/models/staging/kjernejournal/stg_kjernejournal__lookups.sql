@@ -8,7 +8,7 @@ renamed as (
     select
         load_id,
         cast(period as date) as lookup_date,
-        cast(tidspunkt as timestamp with time zone) as looked_up_at,
+        cast(tidspunkt as {{ type_timestamp_tz() }}) as looked_up_at,
         oppslag_id as lookup_id,
         hpr_pseudonym as personnel_pseudonym,
         patient_pseudonym,
