@@ -46,7 +46,9 @@ class _FeedProgress:
         rate = self.done / elapsed
         left = (self.total - self.done) / rate if rate and self.done < self.total else 0.0
         rows = f"{self.rows:,}".replace(",", " ")
-        return f"{feed}: {self.done}/{self.total} files, {rows} rows, {rate:.1f} files/s, {_duration(left)} left"
+        # Under a second there is no rate worth showing yet.
+        speed = f"{rate:.1f} files/s, {_duration(left)} left" if elapsed >= 1 else "– files/s, – left"
+        return f"{feed}: {self.done}/{self.total} files, {rows} rows, {speed}"
 
 
 def _duration(seconds: float) -> str:
