@@ -52,6 +52,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dagster_project.runner import run_pipeline
 
     settings = _settings(args)
+    if not args.verbose:
+        # dagster-dbt announces each dbt command it starts; the progress lines say what runs.
+        logging.getLogger("dagster.builtin").setLevel(logging.WARNING)
     handler = progress.attach(quiet=args.quiet, verbose=args.verbose)
     try:
         outcome = run_pipeline(settings)

@@ -17,6 +17,13 @@ from typing import TextIO
 
 LOGGER = logging.getLogger("ehelse.progress")
 LOGGER.propagate = False  # shown by a ProgressHandler only, never by the root logger's warnings
+# dagster-dbt writes dbt's line per node to stdout: kept where no one asked otherwise (the
+# compute logs of `dagster dev`), summarised by `ehelse run` unless --verbose.
+_dbt_lines_shown = True
+
+
+def dbt_lines_shown() -> bool:
+    return _dbt_lines_shown
 
 
 def report_files(feed: str, done: int, total: int, rows: int) -> None:
@@ -101,6 +108,8 @@ class ProgressHandler(logging.Handler):
 
 def attach(quiet: bool, verbose: bool, stream: TextIO = sys.stderr) -> ProgressHandler | None:
     """Show progress on stream (none with quiet; dbt's line per node too with verbose)."""
+    global _dbt_lines_shown
+    _dbt_lines_shown = verbose
     if quiet:
         return None
     handler = ProgressHandler(stream)
@@ -110,6 +119,8 @@ def attach(quiet: bool, verbose: bool, stream: TextIO = sys.stderr) -> ProgressH
 
 
 def detach(handler: ProgressHandler | None) -> None:
+    global _dbt_lines_shown
+    _dbt_lines_shown = True
     if handler is not None:
         handler._finish_line()
         LOGGER.removeHandler(handler)

@@ -43,3 +43,12 @@ def test_a_terminal_redraws_one_line_per_feed() -> None:
 def test_quiet_shows_nothing_and_verbose_shows_dbt_nodes() -> None:
     assert _run(io.StringIO(), quiet=True) == ""
     assert "dbt: stg_pll__municipality_months built" in _run(io.StringIO(), verbose=True)
+
+
+def test_dbt_lines_are_summarised_unless_verbose_and_shown_where_no_one_asked() -> None:
+    assert progress.dbt_lines_shown()  # dagster dev: the compute logs keep them
+    for quiet, verbose, shown in ((False, False, False), (True, False, False), (False, True, True)):
+        handler = progress.attach(quiet=quiet, verbose=verbose, stream=io.StringIO())
+        assert progress.dbt_lines_shown() is shown
+        progress.detach(handler)
+    assert progress.dbt_lines_shown()

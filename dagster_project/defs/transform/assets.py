@@ -7,6 +7,8 @@ inbox files to the published marts. The manifest is prepared explicitly
 (prepare_manifest, called when the definitions are built), never on import.
 """
 
+import contextlib
+import io
 import json
 from collections.abc import Iterator, Mapping
 from datetime import date
@@ -16,7 +18,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
 from dagster_project.defs.ingestion.assets import WRITER_POOL
-from dagster_project.presentation.progress import report_detail, report_step
+from dagster_project.presentation.progress import dbt_lines_shown, report_detail, report_step
 from dagster_project.publication.publish import first_unpublished_day, write_build_summary
 from dagster_project.resources import WarehouseResource
 from dagster_project.resources.dbt import EhelseDbtCliResource
@@ -144,9 +146,10 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         # dagster-dbt's fetch_row_counts() keeps dbt-duckdb's connection open in this
         # process, which then refuses our own connections to the file; count here instead.
         events = []
-        for event in invocation.stream():
-            events.append(event)
-            report_detail(f"dbt: {_node_of(event)}")
+        with contextlib.nullcontext() if dbt_lines_shown() else contextlib.redirect_stdout(io.StringIO()):
+            for event in invocation.stream():
+                events.append(event)
+                report_detail(f"dbt: {_node_of(event)}")
         if warehouse.engine == "spark" and invocation.is_successful():
             # The Spark build's Parquet tables, as views of the working database that the
             # gate and the publication read (warehouse/spark_outputs.py).
