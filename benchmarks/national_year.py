@@ -192,7 +192,8 @@ def lower_bound(inbox: Path) -> dict:
         f"select maaned, sum(cast(antall_pasienter_med_pll as bigint)), count(*) filter (where tilrettelagt = 'ja')"
         f" from read_csv('{inbox}/pll/pll_*.csv', {csv}) group by all",
     )
-    timed("manual", f"select measure_id, count(*) from read_csv('{inbox}/manual/indikator_observasjoner.csv', {csv}) group by all")
+    observations = inbox / "manual" / "indikator_observasjoner.csv"
+    timed("manual", f"select measure_id, count(*) from read_csv('{observations}', {csv}) group by all")
     start = time.perf_counter()
     for workbook in sorted((inbox / "surveys").glob("*.xlsx")):
         frame = pd.read_excel(workbook, sheet_name="data")
