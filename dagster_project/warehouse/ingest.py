@@ -29,7 +29,14 @@ from dagster_project.feeds.inbox import content_id, inbox_name, unmatched_reason
 from dagster_project.feeds.registry import raw_tables
 from dagster_project.warehouse import ledger
 from dagster_project.warehouse.faults import resource_guard
-from dagster_project.warehouse.raw_zone import QUARANTINE_COLUMNS, RawZone, ensure_tables, remove_load, write_parquet
+from dagster_project.warehouse.raw_zone import (
+    QUARANTINE_COLUMNS,
+    RawZone,
+    ensure_tables,
+    remove_load,
+    write_load,
+    write_parquet,
+)
 
 log = logging.getLogger(__name__)
 
@@ -196,9 +203,7 @@ def _write_version(
     entry.supersedes = current_load_id
     try:
         for table, select in parsed.selects.items():
-            write_parquet(
-                con, select, zone.load_dir(table, file.period, entry.load_id) / "part-0.parquet", zone.tmp_dir
-            )
+            write_load(zone, con, table, file.period, entry.load_id, select)
         _write_quarantine(zone, con, entry, file, parsed.quarantined)
     except Exception:
         for table in parsed.selects:

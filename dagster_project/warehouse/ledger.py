@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.warehouse.raw_zone import RawZone, write_parquet
+from dagster_project.warehouse.raw_zone import RawZone, empty_select, write_parquet
 
 STATUS_LOADED = "loaded"
 STATUS_UNCHANGED = "unchanged"
@@ -80,8 +80,7 @@ def ensure(zone: RawZone, con: duckdb.DuckDBPyConnection) -> None:
     """The ledger's zero-row schema file, so it can be read before the first entry."""
     schema = zone.ledger_dir / "_schema.parquet"
     if not schema.exists():
-        select = "select " + ", ".join(f"cast(null as {t}) as {c}" for c, t in COLUMNS.items()) + " limit 0"
-        write_parquet(con, select, schema, zone.tmp_dir)
+        write_parquet(con, empty_select(COLUMNS), schema, zone.tmp_dir)
 
 
 def commit(zone: RawZone, con: duckdb.DuckDBPyConnection, entry: LedgerEntry) -> None:

@@ -15,7 +15,7 @@ import duckdb
 from dagster_project.feeds.registry import raw_tables
 from dagster_project.settings import WarehousePaths
 from dagster_project.warehouse import ledger
-from dagster_project.warehouse.raw_zone import QUARANTINE_COLUMNS, RawZone, write_parquet
+from dagster_project.warehouse.raw_zone import QUARANTINE_COLUMNS, RawZone, write_load, write_parquet
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +158,14 @@ def _copy_version(con: duckdb.DuckDBPyConnection, zone: RawZone, row: dict) -> N
         if not count:
             continue
         select = ", ".join(f"cast({c} as {t}) as {c}" for c, t in columns.items())
-        path = zone.load_dir(table, row["period"], row["load_id"]) / "part-0.parquet"
-        write_parquet(con, f"select {select} from raw.{table} where load_id = '{row['load_id']}'", path, zone.tmp_dir)
+        write_load(
+            zone,
+            con,
+            table,
+            row["period"],
+            row["load_id"],
+            f"select {select} from raw.{table} where load_id = '{row['load_id']}'",
+        )
 
 
 def _legacy_table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
