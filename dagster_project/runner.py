@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import dagster as dg
 
@@ -90,16 +92,27 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
 
 def _innermost_message(error) -> str:
     """The error that stopped the step, not Dagster's wrapper ("Error occurred while executing op"):
-    the file, line and rule, or the fault, is in the innermost cause."""
-    while error is not None and error.cause is not None:
+    the file, line and rule, or the fault, is in the first error our code raised (which may
+    name its own cause, e.g. a ResourceFailure raised from an OSError)."""
+    while error is not None and error.cause is not None and (error.cls_name or "").startswith("Dagster"):
         error = error.cause
-    return error.message if error else ""
+    # "dagster_project.warehouse.faults.ResourceFailure: disk full at ..." -> "ResourceFailure: disk full at ..."
+    return re.sub(r"^(?:\w+\.)+(?=\w+: )", "", error.message) if error else ""
 
 
 def _materialized(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> bool:
     return any(
         event.event_type_value == "ASSET_MATERIALIZATION" and event.asset_key == key for event in result.all_events
     )
+
+
+def _publication_stamp(path: Path) -> tuple[int, int] | None:
+    """Which file published.duckdb is (inode, mtime): a publication replaces it by a rename."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns
 
 
 def _fingerprint(settings: Settings, as_of: str) -> str:
@@ -179,6 +192,7 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
             return RunOutcome(False, False, "ingestion failed:\n  " + "\n  ".join(_failures(result)))
 
     report_step("transform and publish: snapshot and steward feeds, dbt build, quality gate, publication")
+    before = _publication_stamp(paths.published_db)
     result = defs.resolve_job_def("transform_and_publish").execute_in_process(
         instance=instance,
         run_config={**QUIET, "ops": {"ehelse_dbt_models": {"config": {"as_of_date": as_of}}}},
@@ -194,15 +208,18 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
     published = result.success and _materialized(result, dg.AssetKey(["published"]))
     notes = "".join(f"\n  warning: {w}" for w in warnings)
     if not result.success or not published:
+        reasons = "\n  ".join(blocking or ["the run failed"])
+        if _publication_stamp(paths.published_db) != before:
+            # The file was replaced before a later step (PostgreSQL, the report) failed: say so,
+            # and leave the fingerprint unwritten so the next run does that step again.
+            return RunOutcome(False, True, f"published {paths.published_db}, then the run failed:\n  {reasons}{notes}")
         # A full disk or memory is no verdict of the gate: say which stopped the run.
         fault = any("ResourceFailure" in f for f in blocking)
         return RunOutcome(
             False,
             False,
             ("run stopped on a resource failure" if fault else "quality gate refused to publish")
-            + "; the previous publication is unchanged:\n  "
-            + "\n  ".join(blocking or ["the run failed"])
-            + notes,
+            + f"; the previous publication is unchanged:\n  {reasons}{notes}",
         )
     fingerprint_file.write_text(_fingerprint(settings, as_of))  # the ledger has grown since the start
     removed = ledger.sweep(paths.raw_zone, settings.raw_retention_days, datetime.now(UTC))

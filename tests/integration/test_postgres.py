@@ -119,3 +119,125 @@ def test_publication_loads_postgres_atomically_for_a_read_only_role(
         assert column_comment == achieved["description"]
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             reader.execute("delete from marts.measure_status")
+
+
+def _published_copy(warehouse: Path, dest: Path, change: str | None = None) -> Path:
+    """A copy of the warehouse's published.duckdb, optionally changed by one SQL statement."""
+    copy = dest / "published.duckdb"
+    shutil.copy(WarehousePaths(warehouse).published_db, copy)
+    if change:
+        con = duckdb.connect(str(copy))
+        con.execute(change)
+        con.close()
+    return copy
+
+
+BI_OBJECTS = """
+create schema bi;
+create view bi.no_data as select measure_id, status from marts.measure_status where status = 'no_data';
+create view bi.no_data_count as select count(*) as n from bi.no_data;
+create materialized view bi.goal_totals as select goal_id, n_indicators from marts.goal_summary;
+create view marts.red as select measure_id from marts.measure_status where status = 'red';
+create role bi_user login in role ehelse_reader;
+grant usage on schema bi to bi_user;
+grant select on bi.no_data, bi.no_data_count to bi_user;
+grant select on marts.red to ehelse_reader;
+comment on view bi.no_data is 'measures without data, for the council dashboard';
+"""
+
+
+@NEEDS_POSTGRES
+def test_republishing_keeps_bi_users_views_on_the_new_tables(published_env, postgres_server: str, tmp_path: Path):
+    import psycopg
+
+    from dagster_project.publication.publish_pg import publish_to_postgres
+
+    _, warehouse = published_env
+    publish_to_postgres(postgres_server, _published_copy(warehouse, tmp_path))
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(BI_OBJECTS)
+        [(waiting,)] = admin.execute("select count(*) from bi.no_data").fetchall()
+    assert waiting > 0
+
+    # In the next publication every measure is red: the views must read the new tables.
+    (tmp_path / "next").mkdir()
+    publish_to_postgres(
+        postgres_server,
+        _published_copy(
+            warehouse, tmp_path / "next", "update marts.measure_status set status = 'red' where status = 'no_data'"
+        ),
+    )
+    reader_url = postgres_server.replace("postgres@", "bi_user@")
+    with psycopg.connect(reader_url) as reader:
+        assert reader.execute("select count(*) from bi.no_data").fetchone() == (0,)
+        assert reader.execute("select n from bi.no_data_count").fetchone() == (0,)
+        # The grants and comments on the views, and the reader role's on the tables, survived.
+        assert reader.execute("select obj_description('bi.no_data'::regclass)").fetchone() == (
+            "measures without data, for the council dashboard",
+        )
+        assert reader.execute("select count(*) from marts.red").fetchone() == (waiting,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            reader.execute("select * from bi.goal_totals")
+    with psycopg.connect(postgres_server) as admin:
+        # The materialized view was created again, with the new publication's rows.
+        assert admin.execute("select count(*) from bi.goal_totals").fetchone()[0] > 0
+        assert admin.execute(
+            "select count(*) from information_schema.schemata where schema_name = 'marts_incoming'"
+        ).fetchone() == (0,)
+
+
+@NEEDS_POSTGRES
+def test_a_view_that_no_longer_fits_stops_the_load_and_names_it(published_env, postgres_server: str, tmp_path: Path):
+    import psycopg
+
+    from dagster_project.publication.publish_pg import ViewNotRecreated, publish_to_postgres
+
+    _, warehouse = published_env
+    publish_to_postgres(postgres_server, _published_copy(warehouse, tmp_path))
+    with psycopg.connect(postgres_server, autocommit=True) as admin:
+        admin.execute(BI_OBJECTS)
+        before = admin.execute("select count(*) from marts.measure_status").fetchone()
+
+    (tmp_path / "next").mkdir()
+    narrower = _published_copy(
+        warehouse,
+        tmp_path / "next",
+        "create or replace table marts.measure_status as "
+        "select * exclude (status) from marts.measure_status where false",
+    )
+    with pytest.raises(ViewNotRecreated, match=r"bi\.no_data .*keeps the previous publication"):
+        publish_to_postgres(postgres_server, narrower)
+    with psycopg.connect(postgres_server) as admin:
+        assert admin.execute("select count(*) from marts.measure_status").fetchone() == before
+        assert admin.execute("select count(*) from bi.no_data").fetchone()[0] > 0
+
+
+@NEEDS_POSTGRES
+def test_a_lock_timeout_names_the_fault_and_the_next_run_loads_again(
+    published_env, postgres_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    from dagster_project.publication.publish_pg import publish_to_postgres
+
+    _, warehouse = published_env
+    published = WarehousePaths(warehouse).published_db
+    publish_to_postgres(postgres_server, published)  # PostgreSQL holds the last publication
+
+    # A BI query that keeps marts.measure_status open: the next swap must wait, then give up.
+    impatient = postgres_server + "?options=-c%20lock_timeout%3D2s"
+    monkeypatch.setenv(PG_URL_ENV_VAR, impatient)
+    reader = psycopg.connect(postgres_server)
+    reader.execute("select count(*) from marts.measure_status")
+    try:
+        outcome = run_pipeline()
+    finally:
+        reader.close()
+    assert not outcome.ok
+    assert "PostgreSQL lock timeout" in outcome.message, outcome.message
+    # The DuckDB file was replaced before the PostgreSQL load: the message must not deny it.
+    assert outcome.published and "previous publication is unchanged" not in outcome.message
+    assert published.exists()
+
+    again = run_pipeline()  # the reader is gone: the same settings load PostgreSQL again
+    assert again.ok and again.published, again.message
