@@ -26,7 +26,7 @@ from dagster_project.feeds.pseudonym import KeyRefused, check_key
 from dagster_project.presentation.progress import report_step
 from dagster_project.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings
 from dagster_project.warehouse import ledger
-from dagster_project.warehouse.faults import ResourceFailure, run_lock
+from dagster_project.warehouse.faults import ResourceFailure, resource_guard, run_lock
 from dagster_project.warehouse.ingest import pending_files
 from dagster_project.warehouse.working_db import migrate_legacy_raw
 
@@ -198,9 +198,13 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
         run_config={**QUIET, "ops": {"ehelse_dbt_models": {"config": {"as_of_date": as_of}}}},
         raise_on_error=False,
     )
-    # Once per run, whatever the gate decided: the steward reads them most after a refusal.
-    quality.build_data_docs(paths.root)
     failures = _failures(result)
+    # Once per run, whatever the gate decided: the steward reads them most after a refusal.
+    try:
+        with resource_guard(paths.root / "gx"):
+            quality.build_data_docs(paths.root)
+    except ResourceFailure as failure:
+        failures.append(f"Data Docs not rendered (WARN): {failure}")
     blocking = [f for f in failures if "(WARN)" not in f]
     warnings += [f for f in failures if "(WARN)" in f]
     if blocking:

@@ -30,28 +30,49 @@ class RunLocked(ResourceFailure):
     """Another `ehelse run` holds the warehouse."""
 
 
+# How DuckDB (ours, or dbt-duckdb's in dbt's output) words a full disk and a memory limit.
+_DISK_FULL_WORDS = ("No space left on device", "File too large")
+_OUT_OF_MEMORY_WORDS = ("Out of Memory",)
+
+
 def is_disk_full(err: BaseException) -> bool:
     if isinstance(err, OSError) and err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         return True
-    text = str(err)
-    return isinstance(err, duckdb.Error) and ("No space left on device" in text or "File too large" in text)
+    return isinstance(err, duckdb.Error) and any(w in str(err) for w in _DISK_FULL_WORDS)
 
 
 def is_out_of_memory(err: BaseException) -> bool:
     return isinstance(err, MemoryError | duckdb.OutOfMemoryException) or (
-        isinstance(err, duckdb.Error) and "Out of Memory" in str(err)
+        isinstance(err, duckdb.Error) and any(w in str(err) for w in _OUT_OF_MEMORY_WORDS)
+    )
+
+
+def _disk_full(where: Path | str) -> ResourceFailure:
+    return ResourceFailure(f"disk full at {where}")
+
+
+def _out_of_memory(where: Path | str) -> ResourceFailure:
+    return ResourceFailure(
+        f"out of memory while handling {where} (EHELSE_DUCKDB_MEMORY_LIMIT too low?); "
+        "nothing recorded, the next run tries again"
     )
 
 
 def as_resource_failure(err: BaseException, where: Path | str) -> ResourceFailure | None:
     """The resource failure err stands for, in words naming `where`; None when err is something else."""
     if is_disk_full(err):
-        return ResourceFailure(f"disk full at {where}")
+        return _disk_full(where)
     if is_out_of_memory(err):
-        return ResourceFailure(
-            f"out of memory while handling {where} (EHELSE_DUCKDB_MEMORY_LIMIT too low?); "
-            "nothing recorded, the next run tries again"
-        )
+        return _out_of_memory(where)
+    return None
+
+
+def resource_failure_in_output(output: str, where: Path | str) -> ResourceFailure | None:
+    """The resource failure a tool's error output (dbt's) reports, naming `where`; None when none."""
+    if any(w in output for w in _DISK_FULL_WORDS):
+        return _disk_full(where)
+    if any(w in output for w in _OUT_OF_MEMORY_WORDS):
+        return _out_of_memory(where)
     return None
 
 

@@ -176,6 +176,36 @@ def test_full_disk_at_publication_keeps_the_previous_one_byte_identical(publishe
     assert _sha(paths.published_db) != before
 
 
+def test_full_disk_in_the_gate_or_the_dbt_build_names_the_fault_and_keeps_the_publication(published_env, tmpfs: Path):
+    """The gate's validations and dbt's working database are written during a run: a full disk
+    there is a fault, never a verdict of the gate or a failed model."""
+    from dagster_project.runner import run_pipeline
+    from dagster_project.settings import Settings
+
+    _, warehouse = published_env
+    paths = WarehousePaths(tmpfs / "warehouse")
+    shutil.copytree(warehouse, paths.root)
+    before = _sha(paths.published_db)
+    # Another as-of date owes a publication without a new file: the run goes straight to the gate and dbt.
+    settings = Settings.from_env(warehouse_dir=paths.root, as_of_date="2023-01-31")
+    stopped_in = set()
+    for free in (2 * 1024 * 1024, 256 * 1024):
+        filler = _fill_leaving(tmpfs, free)
+        outcome = run_pipeline(settings)
+        filler.unlink()
+        assert not outcome.ok and not outcome.published
+        assert outcome.message.startswith("run stopped on a resource failure; the previous publication is unchanged")
+        assert f"disk full at {paths.root} (" in outcome.message, outcome.message
+        stopped_in |= {step for step in ("quality gate", "dbt build") if f"{paths.root} ({step})" in outcome.message}
+        assert _sha(paths.published_db) == before
+        assert _balanced(paths.raw_zone)
+    assert stopped_in == {"quality gate", "dbt build"}, stopped_in
+
+    again = run_pipeline(settings)  # space again: the same run publishes without hand work
+    assert again.ok and again.published, again.message
+    assert _sha(paths.published_db) != before
+
+
 # --------------------------------------------------------------------------- memory
 
 

@@ -11,6 +11,7 @@ from dagster_project.defs.ingestion.assets import WRITER_POOL
 from dagster_project.gate import quality
 from dagster_project.resources import WarehouseResource
 from dagster_project.resources.great_expectations import GreatExpectationsResource
+from dagster_project.warehouse.faults import resource_guard
 
 
 def _result(outcome: quality.SuiteOutcome) -> dg.AssetCheckResult:
@@ -59,7 +60,9 @@ def _gx_check(suite: quality.Suite) -> dg.AssetChecksDefinition:
         great_expectations: GreatExpectationsResource,
     ) -> dg.AssetCheckResult:
         try:
-            outcome = great_expectations.validate(suite, warehouse, context.op_execution_context.run_id)
+            # A full disk or memory while validating is a fault, not a verdict of the gate.
+            with resource_guard(f"{warehouse.paths.root} (quality gate)"):
+                outcome = great_expectations.validate(suite, warehouse, context.op_execution_context.run_id)
         except quality.AcceptanceFileInvalid as err:
             return dg.AssetCheckResult(
                 passed=False, severity=dg.AssetCheckSeverity.ERROR, description=f"acceptance file invalid: {err}"

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtCliRuntimeError, DagsterDbtTranslator, DbtProject, dbt_assets
 
 from dagster_project.defs.ingestion.assets import WRITER_POOL
 from dagster_project.presentation.progress import dbt_lines_shown, report_detail, report_step
@@ -24,6 +24,7 @@ from dagster_project.resources import WarehouseResource
 from dagster_project.resources.dbt import EhelseDbtCliResource
 from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from dagster_project.warehouse import spark_outputs
+from dagster_project.warehouse.faults import resource_failure_in_output
 
 _DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
 
@@ -147,9 +148,16 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         # process, which then refuses our own connections to the file; count here instead.
         events = []
         with contextlib.nullcontext() if dbt_lines_shown() else contextlib.redirect_stdout(io.StringIO()):
-            for event in invocation.stream():
-                events.append(event)
-                report_detail(f"dbt: {_node_of(event)}")
+            try:
+                for event in invocation.stream():
+                    events.append(event)
+                    report_detail(f"dbt: {_node_of(event)}")
+            except DagsterDbtCliRuntimeError as err:
+                # A full disk or memory is no verdict on the models: name the fault, not "dbt failed".
+                failure = resource_failure_in_output(str(err), f"{warehouse.paths.root} (dbt build)")
+                if failure is None:
+                    raise
+                raise failure from err
         if warehouse.engine == "spark" and invocation.is_successful():
             # The Spark build's Parquet tables, as views of the working database that the
             # gate and the publication read (warehouse/spark_outputs.py).
