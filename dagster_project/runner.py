@@ -217,13 +217,18 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
             # The file was replaced before a later step (PostgreSQL, the report) failed: say so,
             # and leave the fingerprint unwritten so the next run does that step again.
             return RunOutcome(False, True, f"published {paths.published_db}, then the run failed:\n  {reasons}{notes}")
-        # A full disk or memory is no verdict of the gate: say which stopped the run.
-        fault = any("ResourceFailure" in f for f in blocking)
+        # A full disk or memory is no verdict of the gate: say which stopped the run, once.
+        faults = list(dict.fromkeys(f.split(" failed: ", 1)[-1] for f in blocking if "ResourceFailure" in f))
+        if faults:
+            steps = sum("ResourceFailure" in f for f in blocking)
+            return RunOutcome(
+                False,
+                False,
+                f"run stopped on a resource failure ({steps} step(s)); the previous publication is unchanged:\n  "
+                + "\n  ".join(faults),
+            )
         return RunOutcome(
-            False,
-            False,
-            ("run stopped on a resource failure" if fault else "quality gate refused to publish")
-            + f"; the previous publication is unchanged:\n  {reasons}{notes}",
+            False, False, f"quality gate refused to publish; the previous publication is unchanged:\n  {reasons}{notes}"
         )
     fingerprint_file.write_text(_fingerprint(settings, as_of))  # the ledger has grown since the start
     removed = ledger.sweep(paths.raw_zone, settings.raw_retention_days, datetime.now(UTC))

@@ -194,7 +194,8 @@ def test_full_disk_in_the_gate_or_the_dbt_build_names_the_fault_and_keeps_the_pu
         outcome = run_pipeline(settings)
         filler.unlink()
         assert not outcome.ok and not outcome.published
-        assert outcome.message.startswith("run stopped on a resource failure; the previous publication is unchanged")
+        assert outcome.message.startswith("run stopped on a resource failure (")
+        assert "; the previous publication is unchanged:" in outcome.message
         assert f"disk full at {paths.root} (" in outcome.message, outcome.message
         stopped_in |= {step for step in ("quality gate", "dbt build") if f"{paths.root} ({step})" in outcome.message}
         assert _sha(paths.published_db) == before
