@@ -146,8 +146,9 @@ comment on view bi.no_data is 'measures without data, for the council dashboard'
 """
 
 
-@NEEDS_POSTGRES
-def test_republishing_keeps_bi_users_views_on_the_new_tables(published_env, postgres_server: str, tmp_path: Path):
+@pytest.fixture
+def bi_views_on_postgres(published_env, postgres_server: str, tmp_path: Path) -> Path:
+    """PostgreSQL loaded with the published warehouse, and BI_OBJECTS made on it; the warehouse's path."""
     import psycopg
 
     from dagster_project.publication.publish_pg import publish_to_postgres
@@ -156,11 +157,24 @@ def test_republishing_keeps_bi_users_views_on_the_new_tables(published_env, post
     publish_to_postgres(postgres_server, _published_copy(warehouse, tmp_path))
     with psycopg.connect(postgres_server, autocommit=True) as admin:
         admin.execute(BI_OBJECTS)
+    (tmp_path / "next").mkdir()
+    return warehouse
+
+
+@NEEDS_POSTGRES
+def test_republishing_keeps_bi_users_views_on_the_new_tables(
+    bi_views_on_postgres: Path, postgres_server: str, tmp_path: Path
+):
+    import psycopg
+
+    from dagster_project.publication.publish_pg import publish_to_postgres
+
+    warehouse = bi_views_on_postgres
+    with psycopg.connect(postgres_server) as admin:
         [(waiting,)] = admin.execute("select count(*) from bi.no_data").fetchall()
     assert waiting > 0
 
     # In the next publication every measure is red: the views must read the new tables.
-    (tmp_path / "next").mkdir()
     publish_to_postgres(
         postgres_server,
         _published_copy(
@@ -187,18 +201,16 @@ def test_republishing_keeps_bi_users_views_on_the_new_tables(published_env, post
 
 
 @NEEDS_POSTGRES
-def test_a_view_that_no_longer_fits_stops_the_load_and_names_it(published_env, postgres_server: str, tmp_path: Path):
+def test_a_view_that_no_longer_fits_stops_the_load_and_names_it(
+    bi_views_on_postgres: Path, postgres_server: str, tmp_path: Path
+):
     import psycopg
 
     from dagster_project.publication.publish_pg import ViewNotRecreated, publish_to_postgres
 
-    _, warehouse = published_env
-    publish_to_postgres(postgres_server, _published_copy(warehouse, tmp_path))
-    with psycopg.connect(postgres_server, autocommit=True) as admin:
-        admin.execute(BI_OBJECTS)
+    warehouse = bi_views_on_postgres
+    with psycopg.connect(postgres_server) as admin:
         before = admin.execute("select count(*) from marts.measure_status").fetchone()
-
-    (tmp_path / "next").mkdir()
     narrower = _published_copy(
         warehouse,
         tmp_path / "next",
