@@ -1,7 +1,8 @@
 """Fail on SQL that only DuckDB runs, so the dbt project keeps building on Spark too
-(docs/scale-out.md). Checks the models, macros and tests of dbt_project (and the type names in yml: the seeds'
-column_types and the contracts' data_type); comments and the bodies of adapter-specific macros (`duckdb__…`,
-`spark__…`, `default__…`, chosen by adapter.dispatch) are exempt. `make lint` runs it.
+(docs/scale-out.md). Checks the models, macros and tests of dbt_project (and the type names
+in yml: the seeds' column_types, the model contracts' data_type); comments and the bodies of
+adapter-specific macros (`duckdb__…`, `spark__…`, `default__…`, chosen by adapter.dispatch)
+are exempt. `make lint` runs it.
 
     python scripts/check_portability.py [dbt_project_dir]
 """
@@ -94,8 +95,6 @@ def findings_in_seed_yml(path: Path, text: str) -> list[Finding]:
 
 
 _DATA_TYPE = re.compile(r"^\s*data_type:\s*(.*)$")
-
-
 _TOP_LEVEL_KEY = re.compile(r"^(\w+):")
 
 
