@@ -1,7 +1,8 @@
 """Fail on SQL that only DuckDB runs, so the dbt project keeps building on Spark too
-(docs/scale-out.md). Checks the models, macros and tests of dbt_project (and the seeds'
-column_types); comments and the bodies of adapter-specific macros (`duckdb__…`,
-`spark__…`, `default__…`, chosen by adapter.dispatch) are exempt. `make lint` runs it.
+(docs/scale-out.md). Checks the models, macros and tests of dbt_project (and the type names
+in yml: the seeds' column_types, the model contracts' data_type); comments and the bodies of
+adapter-specific macros (`duckdb__…`, `spark__…`, `default__…`, chosen by adapter.dispatch)
+are exempt. `make lint` runs it.
 
     python scripts/check_portability.py [dbt_project_dir]
 """
@@ -93,6 +94,25 @@ def findings_in_seed_yml(path: Path, text: str) -> list[Finding]:
     ]
 
 
+_DATA_TYPE = re.compile(r"^\s*data_type:\s*(.*)$")
+_TOP_LEVEL_KEY = re.compile(r"^(\w+):")
+
+
+def findings_in_model_yml(path: Path, text: str) -> list[Finding]:
+    """data_type of the models' columns (their contracts): dbt casts null to each in the engine
+    (get_empty_schema_sql). The sources' data_type is documentation only, never cast."""
+    type_rules = (RULES[0], RULES[4])  # bare varchar, DuckDB-only integer types
+    found, section = [], None
+    for number, line in enumerate(text.splitlines(), start=1):
+        key = _TOP_LEVEL_KEY.match(line)
+        section = key.group(1) if key else section
+        match = _DATA_TYPE.match(line.split("#")[0])
+        for rule in type_rules:
+            if section == "models" and match and rule.pattern.search(match.group(1)):
+                found.append(Finding(path, number, line, rule.advice))
+    return found
+
+
 def check(project_dir: Path = PROJECT_DIR) -> list[Finding]:
     found: list[Finding] = []
     for folder in SCANNED:
@@ -100,6 +120,8 @@ def check(project_dir: Path = PROJECT_DIR) -> list[Finding]:
             found += findings_in_sql(path.relative_to(project_dir), path.read_text(encoding="utf-8"))
     for path in sorted((project_dir / "seeds").rglob("*.yml")):
         found += findings_in_seed_yml(path.relative_to(project_dir), path.read_text(encoding="utf-8"))
+    for path in sorted((project_dir / "models").rglob("*.yml")):
+        found += findings_in_model_yml(path.relative_to(project_dir), path.read_text(encoding="utf-8"))
     return found
 
 

@@ -1,11 +1,13 @@
 """dbt conventions a dbt user expects: a primary-key test on every model, freshness on every
-feed, exposures for everything that reads the marts."""
+feed, exposures for everything that reads the marts, and an enforced contract on every
+published mart."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
 import subprocess
 from collections import defaultdict
 from pathlib import Path
@@ -16,6 +18,7 @@ import pytest
 from dagster_project.defs.transform.assets import dbt_project, prepare_manifest
 from dagster_project.feeds.registry import feeds as feeds_
 from dagster_project.feeds.registry import raw_tables
+from dagster_project.publication.publish import PUBLISHED_TABLES
 from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, PROJECT_ROOT, Settings, WarehousePaths
 
 EXAMPLE_QUERIES = PROJECT_ROOT / "examples" / "queries"
@@ -114,3 +117,59 @@ def test_exposures_cover_the_report_and_every_example_query(manifest: dict) -> N
     for name, tables in readers.items():
         assert name in exposures, name
         assert {models[k] for k in exposures[name]["depends_on"]["nodes"]} == tables, name
+
+
+def test_every_published_mart_has_an_enforced_contract(manifest: dict) -> None:
+    marts = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    for table in PUBLISHED_TABLES:
+        node = marts[table]
+        assert node["config"]["contract"]["enforced"], table
+        assert node["columns"], table
+        untyped = [name for name, column in node["columns"].items() if not column.get("data_type")]
+        assert untyped == [], table
+
+
+def test_published_column_types_are_the_contracts(manifest: dict, published_env) -> None:
+    """The published file has the declared columns, in their order, with the declared types
+    (as DuckDB names them: string is VARCHAR)."""
+    marts = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    _, warehouse = published_env
+    with duckdb.connect(str(WarehousePaths(warehouse).published_db), read_only=True) as con:
+        for table in PUBLISHED_TABLES:
+            declared = marts[table]["columns"].values()
+            typed = ", ".join(f"cast(null as {c['data_type']}) as {c['name']}" for c in declared)
+            expected = [(row[0], row[1]) for row in con.execute(f"describe select {typed}").fetchall()]
+            published = [(row[0], row[1]) for row in con.execute(f"describe marts.{table}").fetchall()]
+            assert published == expected, table
+
+
+def test_a_mart_whose_column_type_drifts_fails_its_contract(published_env, tmp_path: Path) -> None:
+    """The contract is executable: in a copy of the project, kjernejournal_lookups_monthly
+    publishes n_lookups (a bigint) as text, and dbt refuses to build it."""
+    _, warehouse = published_env
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", ".user.yml"))
+    model = project / "models" / "marts" / "kjernejournal_lookups_monthly.sql"
+    sql = model.read_text()
+    drifted = sql.replace("cast(split.n_lookups as bigint)", "cast(split.n_lookups as {{ dbt.type_string() }})")
+    assert drifted != sql
+    model.write_text(drifted)
+    done = subprocess.run(
+        [
+            *(DBT_EXECUTABLE, "run", "--select", "kjernejournal_lookups_monthly", "--profiles-dir", "."),
+            *("--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")),
+            *("--vars", json.dumps(Settings.from_env(warehouse_dir=warehouse).dbt_vars())),
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode != 0, done.stdout[-2000:]
+    assert "This model has an enforced contract that failed" in done.stdout, done.stdout[-3000:]
+    mismatches = [line for line in done.stdout.splitlines() if "data type mismatch" in line]
+    assert len(mismatches) == 1 and "n_lookups" in mismatches[0], done.stdout[-3000:]
+    # The published-to-be table in the warehouse is the previous build's, untouched.
+    with duckdb.connect(str(WarehousePaths(warehouse).working_db), read_only=True) as con:
+        columns = con.execute("describe marts.kjernejournal_lookups_monthly").fetchall()
+    assert ("n_lookups", "BIGINT") in [(row[0], row[1]) for row in columns]

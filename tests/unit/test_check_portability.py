@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.check_portability import check, findings_in_seed_yml, findings_in_sql
+from scripts.check_portability import check, findings_in_model_yml, findings_in_seed_yml, findings_in_sql
 
 
 @pytest.mark.parametrize(
@@ -52,6 +52,18 @@ def test_seed_column_types_must_not_be_bare_varchar() -> None:
     (finding,) = findings_in_seed_yml(Path("_seeds.yml"), yml)
     assert finding.line == 4
     assert findings_in_seed_yml(Path("_seeds.yml"), yml.replace("varchar", "string")) == []
+
+
+def test_contract_data_types_must_be_engine_neutral() -> None:
+    yml = (
+        "models:\n  - name: m\n    columns:\n      - name: code\n        data_type: varchar\n"
+        "        description: not a varchar(10)\n      - name: n\n        data_type: hugeint\n"
+    )
+    assert [f.line for f in findings_in_model_yml(Path("_m.yml"), yml)] == [5, 8]
+    portable = yml.replace("data_type: varchar", "data_type: string").replace("hugeint", "bigint")
+    assert findings_in_model_yml(Path("_m.yml"), portable) == []
+    # A source's data_type is documentation, which dbt never casts.
+    assert findings_in_model_yml(Path("_m.yml"), yml.replace("models:", "sources:")) == []
 
 
 def test_the_project_is_portable() -> None:

@@ -24,7 +24,8 @@ final as (
         delays.status,
         delays.is_council_prioritised as prioritert_av_radsmodellen,
         delays.snapshot_date,
-        delays.delay_days,
+        -- datediff is a bigint on DuckDB, an int on Spark: the contract says bigint.
+        cast(delays.delay_days as bigint) as delay_days,
         delays.is_significantly_delayed,
         delays.points_to_red
     from delays
