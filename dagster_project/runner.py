@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import socket
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -34,6 +36,8 @@ log = logging.getLogger(__name__)
 _FINGERPRINTED = ("dbt_project.yml", "models", "seeds", "macros", "tests")
 # The CLI prints a summary; the step-by-step log stays in the Dagster instance.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+# Which process ran a Dagster run of `ehelse run`: a run whose process is gone is released.
+PID_TAG, HOST_TAG = "ehelse/pid", "ehelse/host"
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,47 @@ def _publication_stamp(path: Path) -> tuple[int, int] | None:
     return stat.st_ino, stat.st_mtime_ns
 
 
+def _process_is_gone(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (ValueError, PermissionError):
+        return False  # not a pid, or another user's live process
+    return False
+
+
+def release_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Mark failed the runs of an `ehelse run` that died (kill -9, power cut) and free the pool
+    slots they hold (issue 17).
+
+    Dagster records a run's slot in the `duckdb_writer` pool (limit 1) in the instance; a run
+    whose process was killed keeps it, STARTED forever, and every later run would wait for it
+    without end. `dagster dev`'s daemon frees the slots of finished runs only, and `ehelse run`
+    has no daemon. A run is released when it was started by `ehelse run` on this host
+    (PID_TAG, HOST_TAG) and its process is gone; finished runs that still hold slots are
+    freed as the daemon would. Runs of the UI or of a live process are left alone."""
+    from dagster._core.storage.dagster_run import FINISHED_STATUSES
+
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        return []
+    holders = storage.get_concurrency_run_ids()
+    released = []
+    for record in instance.get_run_records(filters=dg.RunsFilter(run_ids=list(holders))) if holders else []:
+        run = record.dagster_run
+        if run.status not in FINISHED_STATUSES:
+            if run.tags.get(HOST_TAG) != socket.gethostname() or not _process_is_gone(run.tags.get(PID_TAG, "")):
+                continue
+            instance.report_run_failed(
+                run, message=f"the `ehelse run` process {run.tags[PID_TAG]} ended without finishing this run"
+            )
+            log.warning("run %s of a process that is gone marked failed; its pool slots freed", run.run_id)
+        storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released
+
+
 def _fingerprint(settings: Settings, as_of: str) -> str:
     """What a publication was made from: project, ledger state and as-of date."""
     return f"{project_fingerprint(settings)} {ledger.state_fingerprint(settings.paths.raw_zone)} as-of {as_of}"
@@ -164,6 +209,8 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
 
     defs = build_defs(settings)
     instance = _instance(settings)
+    release_dead_runs(instance)
+    ours = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
     warnings: list[str] = []
     for feed, job in sorted(JOB_FOR_FEED.items()):
         asset = ASSET_FOR_FEED[feed]
@@ -181,6 +228,7 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
             asset_selection=list(asset.keys),
             run_config=QUIET,
             tags={
+                **ours,
                 "dagster/asset_partition_range_start": periods[0],
                 "dagster/asset_partition_range_end": periods[-1],
             },
@@ -196,6 +244,7 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
     result = defs.resolve_job_def("transform_and_publish").execute_in_process(
         instance=instance,
         run_config={**QUIET, "ops": {"ehelse_dbt_models": {"config": {"as_of_date": as_of}}}},
+        tags=ours,
         raise_on_error=False,
     )
     failures = _failures(result)

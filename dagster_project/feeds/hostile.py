@@ -1,6 +1,6 @@
 """Hostile input that no row rule sees: file names, links out of the inbox, identifiers in
 the wrong field. One home for each defence (docs/decisions.md, "Faults and hostile input");
-formulas in published text are neutralised by lib/publish._neutralise_formulas.
+formulas in published text are neutralised by dagster_project/publication/publish._neutralise_formulas.
 """
 
 from __future__ import annotations

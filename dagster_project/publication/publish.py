@@ -232,8 +232,19 @@ def _build(
     return row_counts, files_loaded, rows_quarantined
 
 
-# Text a spreadsheet would evaluate (CSV/formula injection): =, +, @, tab, CR, or - before a non-digit.
-FORMULA_START_REGEX = r"^([=+@\t\r]|-[^0-9.])"
+# Text a spreadsheet would evaluate (CSV/formula injection): starting with =, +, @, tab or CR,
+# or with - unless the whole text is a plain negative number ("-5", "-3,5"): "-2+3" is a formula.
+FORMULA_START_REGEX = r"^[=+@\t\r]"
+NEGATIVE_NUMBER_REGEX = r"^-[0-9]*([.,][0-9]+)?$"
+
+
+def formula_condition(column: str) -> str:
+    """SQL that is true for a text in `column` a spreadsheet would evaluate as a formula."""
+    quoted = f'"{column}"'
+    return (
+        f"(regexp_matches({quoted}, '{FORMULA_START_REGEX}') "
+        f"or (starts_with({quoted}, '-') and not regexp_matches({quoted}, '{NEGATIVE_NUMBER_REGEX}')))"
+    )
 
 
 def _neutralise_formulas(con: duckdb.DuckDBPyConnection) -> None:
@@ -244,10 +255,7 @@ def _neutralise_formulas(con: duckdb.DuckDBPyConnection) -> None:
         "where table_catalog = current_database() and table_schema = 'marts' and data_type = 'VARCHAR'"
     ).fetchall()
     for table, column in columns:
-        con.execute(
-            f"update marts.{table} set \"{column}\" = '''' || \"{column}\" "
-            f"where regexp_matches(\"{column}\", '{FORMULA_START_REGEX}')"
-        )
+        con.execute(f"update marts.{table} set \"{column}\" = '''' || \"{column}\" where {formula_condition(column)}")
 
 
 def _verify_written(tmp: Path, row_counts: dict[str, int]) -> None:

@@ -4,6 +4,7 @@ no identifier is stored or printed in clear; nothing outside the inbox is read."
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import os
@@ -17,7 +18,9 @@ from dagster_project.feeds.csv_io import FileRejected, read_csv
 from dagster_project.feeds.fnr import control_digits
 from dagster_project.feeds.inbox import scan_inbox
 from dagster_project.feeds.pseudonym import DEMO_MARKER, KEY_ENV_VAR, KEY_FINGERPRINT_FILE, KeyRefused, check_key
-from dagster_project.settings import WarehousePaths
+from dagster_project.publication.publish import formula_condition
+from dagster_project.runner import run_pipeline
+from dagster_project.settings import ACCEPTANCES_ENV_VAR, WarehousePaths
 from dagster_project.warehouse import ledger
 from dagster_project.warehouse.ingest import ingest_files, parsing_connection, pending_files, record_unmatched
 
@@ -208,3 +211,88 @@ def test_another_key_is_refused_naming_the_full_reload(tmp_path, monkeypatch):
     monkeypatch.setenv(KEY_ENV_VAR, "second-key-0123456789")
     with pytest.raises(KeyRefused, match="full reload"):
         check_key(inbox, warehouse)
+
+
+# --------------------------------------------------------------------------- formulas in published text
+
+# What a steward may type that a spreadsheet would evaluate (OWASP's CSV injection list)...
+FORMULAS = ['=HYPERLINK("http://evil","x")', "+cmd", "-2+3", "-cmd|' /C calc'!A0", "=1+1"]
+# ...and text that only looks like it: a negative number stays as written.
+NOT_FORMULAS = ["-5", "-3,5"]
+
+
+def _write_csv(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f, delimiter=";", lineterminator="\r\n").writerows(rows)
+
+
+def _texts(con: duckdb.DuckDBPyConnection, relations: dict[str, str]) -> dict[str, set[str]]:
+    """Every text value of every relation ({name: from-clause}), by table.column."""
+    found: dict[str, set[str]] = {}
+    for name, relation in relations.items():
+        for column, kind, *_ in con.execute(f"describe select * from {relation}").fetchall():
+            if kind == "VARCHAR":
+                values = con.execute(f'select distinct "{column}" from {relation} where "{column}" is not null')
+                found[f"{name}.{column}"] = {v for (v,) in values.fetchall()}
+    return found
+
+
+def test_formulas_in_acceptances_and_comments_are_published_quoted(published_env, tmp_path, monkeypatch):
+    """A steward's acceptance or comment holding a formula reaches every published text column
+    (published.duckdb and the Parquet copies) with a leading ', as a spreadsheet shows it:
+    never evaluated. A negative number stays as written."""
+    inbox, warehouse = published_env
+    usage = inbox / "helsenorge" / "helsenorge_bruk_2022-06.csv"
+    with usage.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f, delimiter=";"))
+    for row in rows[1:]:  # a 90 % collapse: a blocking check for the acceptance to accept
+        row[3], row[4] = str(int(row[3]) // 10), str(int(row[4]) // 10)
+    _write_csv(usage, rows)
+    acceptances = tmp_path / "acceptances.csv"
+    _write_csv(
+        acceptances,
+        [
+            ["check", "period", "reason", "accepted_by", "expires_on"],
+            ["raw__helsenorge_usage.monthly_volume_change", "*", "@SUM(1)", FORMULAS[0], "2099-12-31"],
+        ],
+    )
+    monkeypatch.setenv(ACCEPTANCES_ENV_VAR, str(acceptances))
+    _write_csv(
+        inbox / "manual" / "indikator_kommentarer.csv",
+        [
+            ["id", "gjelder_fra", "kommentar", "forfatter"],
+            ["1.2", "2022-01-01", FORMULAS[1], FORMULAS[2]],
+            ["1.5", "2022-01-01", FORMULAS[3], FORMULAS[4]],
+            ["1.3", "2022-01-01", NOT_FORMULAS[0], "Kari (forvalter)"],
+            ["1.4", "2022-01-01", NOT_FORMULAS[1], "Kari (forvalter)"],
+        ],
+    )
+
+    outcome = run_pipeline()
+
+    assert outcome.ok and outcome.published, outcome.message
+    paths = WarehousePaths(warehouse)
+    con = duckdb.connect(str(paths.published_db), read_only=True)
+    tables = [t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()]
+    published = {t: f"marts.{t}" for t in tables}
+    parquet = {p.stem: f"read_parquet('{p}')" for p in sorted(paths.parquet_dir.glob("*.parquet"))}
+    assert set(parquet) == set(published)
+    for relations in (published, parquet):
+        texts = _texts(con, relations)
+        left = [
+            f"{column}: {value!r}"
+            for column, values in texts.items()
+            for value in values
+            if con.execute(f"select {formula_condition('v')} from (select ? as v)", [value]).fetchone()[0]
+        ]
+        assert not left, left
+        shown = set().union(*texts.values())
+        assert {"'" + f for f in FORMULAS} <= shown and not set(FORMULAS) & shown
+        assert set(NOT_FORMULAS) <= shown and not {"'" + n for n in NOT_FORMULAS} & shown
+        # Where each went: the acceptance on record, the comments in every status table.
+        assert texts["publication_checks.accepted_by"] >= {"'" + FORMULAS[0]}
+        assert any("@SUM(1)" in reason for reason in texts["publication_checks.acceptance_reason"])
+        for table in ("measure_status", "measure_status_history", "measure_status_daily"):
+            assert {"'" + FORMULAS[1], "'" + FORMULAS[3], *NOT_FORMULAS} <= texts[f"{table}.comment_nb"], table
+            assert {"'" + FORMULAS[2], "'" + FORMULAS[4]} <= texts[f"{table}.comment_author"], table
+    con.close()

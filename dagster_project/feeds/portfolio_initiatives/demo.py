@@ -70,7 +70,7 @@ def initiatives(seed: int, year: int) -> list[list[str]]:
     return rows
 
 
-def write_demo_files(cfg) -> Iterator[tuple[str, bytes]]:  # noqa: ANN001 - DemoConfig (lib.demo_data imports the feeds)
+def write_demo_files(cfg) -> Iterator[tuple[str, bytes]]:  # noqa: ANN001 - DemoConfig (demo/demo_data.py imports the feeds)
     from dagster_project.demo.demo_data import csv_bytes
     from dagster_project.feeds.registry import feed_by_name
 

@@ -163,7 +163,7 @@ def snapshot_bytes(roadmap: list[SubGoal], day: date, columns: list[str]) -> byt
     return csv_bytes(columns, [row for s in roadmap if (row := s.row(day)) is not None])
 
 
-def write_demo_files(cfg) -> Iterator[tuple[str, bytes]]:  # noqa: ANN001 - DemoConfig (lib.demo_data imports the feeds)
+def write_demo_files(cfg) -> Iterator[tuple[str, bytes]]:  # noqa: ANN001 - DemoConfig (demo/demo_data.py imports the feeds)
     from dagster_project.feeds.registry import feed_by_name
 
     feed = feed_by_name("veikart_subgoals")
