@@ -102,6 +102,7 @@ bench: $(STAMP)
 # warehouse under dbt_project/target), so lint needs no data and never touches data/.
 lint: $(STAMP)
 	$(BIN)/ruff check dagster_project tests scripts benchmarks
+	$(BIN)/ruff format --check dagster_project tests scripts benchmarks
 	mkdir -p dbt_project/target/sqlfluff
 	$(BIN)/sqlfluff lint dbt_project/models
 	$(BIN)/python scripts/check_portability.py

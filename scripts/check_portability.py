@@ -35,12 +35,18 @@ RULES = (
     _rule(r"delete\+insert", "incremental strategy per engine: **replace_partitions_config(key)"),
     _rule(r"\bhugeint\b|\bubigint\b|\butinyint\b|\busmallint\b|\buinteger\b", "a DuckDB-only integer type"),
     _rule(r"\b(read_parquet|read_csv(_auto)?|read_json(_auto)?|parquet_scan)\s*\(", "a DuckDB file reader: a source"),
-    _rule(r"\b(quantile_cont|quantile_disc|list_\w+|struct_pack|strftime|strptime|epoch_ms|regexp_matches|isinf)\s*\(",
-          "a DuckDB-only function: use a dbt cross-database macro or adapter.dispatch"),
-    _rule(r"\b(string_agg|unnest|generate_series|date_diff|date_add|date_sub)\s*\(",
-          "not portable: dbt.listagg, dbt.datediff, dbt.dateadd, dbt.date_spine"),
-    _rule(r"\bexclude\s*\(|\bqualify\b|\bgroup\s+by\s+all\b|\bilike\b|\binterval\s+'?\d",
-          "DuckDB syntax Spark does not run the same way (exclude, qualify, group by all, ilike, interval literals)"),
+    _rule(
+        r"\b(quantile_cont|quantile_disc|list_\w+|struct_pack|strftime|strptime|epoch_ms|regexp_matches|isinf)\s*\(",
+        "a DuckDB-only function: use a dbt cross-database macro or adapter.dispatch",
+    ),
+    _rule(
+        r"\b(string_agg|unnest|generate_series|date_diff|date_add|date_sub)\s*\(",
+        "not portable: dbt.listagg, dbt.datediff, dbt.dateadd, dbt.date_spine",
+    ),
+    _rule(
+        r"\bexclude\s*\(|\bqualify\b|\bgroup\s+by\s+all\b|\bilike\b|\binterval\s+'?\d",
+        "DuckDB syntax Spark does not run the same way (exclude, qualify, group by all, ilike, interval literals)",
+    ),
     _rule(r"\bfrom\s+'[^']*\.(parquet|csv|json)'", "reading a file by name is DuckDB only: use a source"),
 )
 

@@ -54,8 +54,9 @@ def mart_differences(con: duckdb.DuckDBPyConnection, table: str) -> tuple[list[s
         return [f"columns: {duck} vs {spark}"], [], []
     select = ", ".join(_comparable(n, (a, b)) for (n, a), (_, b) in zip(duck, spark, strict=True))
     only = [
-        con.execute(f"select {select} from {a}.marts.{table} except all select {select} from {b}.marts.{table}")
-        .fetchall()
+        con.execute(
+            f"select {select} from {a}.marts.{table} except all select {select} from {b}.marts.{table}"
+        ).fetchall()
         for a, b in (("duck", "spark"), ("spark", "duck"))
     ]
     return [], only[0], only[1]
