@@ -215,6 +215,39 @@ def test_full_disk_in_the_gate_or_the_dbt_build_names_the_fault_and_keeps_the_pu
     assert _sha(paths.published_db) != before
 
 
+def _written(path: Path, rows: int, checkpointed: bool = True) -> Path:
+    """A real DuckDB file with marts.measure_status of `rows` rows; unless checkpointed, its data
+    stays in the WAL, as DuckDB leaves it when the last checkpoint of close() hits a full disk."""
+    con = duckdb.connect(str(path))
+    con.execute("set wal_autocheckpoint = '1TB'")
+    if not checkpointed:
+        con.execute("pragma disable_checkpoint_on_shutdown")
+    con.execute("create schema marts")
+    con.execute(f"create table marts.measure_status as select range as measure_id from range({rows})")
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("checkpointed", "rows", "expected", "words"),
+    [
+        (False, 3, ResourceFailure, "not checkpointed"),  # the data stranded in the WAL
+        (True, 2, PublicationRefused, "holds 2 rows in marts.measure_status, not 3"),
+        (True, 0, PublicationRefused, "not 3"),
+    ],
+)
+def test_a_publication_is_verified_by_reopening_it_before_the_rename(tmp_path, checkpointed, rows, expected, words):
+    """The guard behind the full-disk test above, which no free-space level reaches on the small
+    fixture (the checkpoint fails first): what close() can leave is refused before any rename."""
+    from dagster_project.publication.publish import _verify_written
+
+    written = _written(tmp_path / ".published-x.duckdb", rows, checkpointed)
+    assert Path(f"{written}.wal").exists() != checkpointed
+    with pytest.raises(expected, match=words):
+        _verify_written(written, {"measure_status": 3})
+    _verify_written(_written(tmp_path / "complete.duckdb", 3), {"measure_status": 3})
+
+
 # --------------------------------------------------------------------------- memory
 
 
