@@ -89,12 +89,12 @@ def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
             error = event.step_failure_data.error
             if error and "DagsterAssetCheckFailedError" in (error.cls_name or ""):
                 continue  # a blocking check: already reported by its evaluation
-            first_line = _innermost_message(error).strip().splitlines()[:1]
+            first_line = _step_error_message(error).strip().splitlines()[:1]
             reasons.append(f"step {event.step_key} failed: {first_line[0] if first_line else ''}")
     return reasons
 
 
-def _innermost_message(error) -> str:
+def _step_error_message(error) -> str:
     """The error that stopped the step, not Dagster's wrapper ("Error occurred while executing op"):
     the file, line and rule, or the fault, is in the first error our code raised (which may
     name its own cause, e.g. a ResourceFailure raised from an OSError)."""
@@ -267,14 +267,14 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
             # and leave the fingerprint unwritten so the next run does that step again.
             return RunOutcome(False, True, f"published {paths.published_db}, then the run failed:\n  {reasons}{notes}")
         # A full disk or memory is no verdict of the gate: say which stopped the run, once.
-        faults = list(dict.fromkeys(f.split(" failed: ", 1)[-1] for f in blocking if "ResourceFailure" in f))
-        if faults:
-            steps = sum("ResourceFailure" in f for f in blocking)
+        stopped = [f for f in blocking if "ResourceFailure" in f]
+        if stopped:
+            faults = "\n  ".join(dict.fromkeys(f.split(" failed: ", 1)[-1] for f in stopped))
             return RunOutcome(
                 False,
                 False,
-                f"run stopped on a resource failure ({steps} step(s)); the previous publication is unchanged:\n  "
-                + "\n  ".join(faults),
+                f"run stopped on a resource failure ({len(stopped)} step(s)); "
+                f"the previous publication is unchanged:\n  {faults}",
             )
         return RunOutcome(
             False, False, f"quality gate refused to publish; the previous publication is unchanged:\n  {reasons}{notes}"

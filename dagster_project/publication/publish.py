@@ -421,19 +421,23 @@ def _verify(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return counts
 
 
+def published_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tables of a published file's schema marts (the marts and publication_*), by name."""
+    return [
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by table_name"
+        ).fetchall()
+    ]
+
+
 def _write_parquet_staging(db: Path, staging: Path) -> None:
     """<table>.parquet of every table of db, into the folder staging (swapped in after the rename)."""
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     con = duckdb.connect(str(db), read_only=True)
     try:
-        tables = [
-            r[0]
-            for r in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts'"
-            ).fetchall()
-        ]
-        for table in tables:
+        for table in published_tables(con):
             con.execute(f"copy marts.{table} to '{staging / (table + '.parquet')}' (format parquet)")
     finally:
         con.close()

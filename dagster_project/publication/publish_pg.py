@@ -32,10 +32,13 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.publication.publish import published_tables
 from dagster_project.warehouse.faults import ResourceFailure
 
 READER_ROLE = "ehelse_reader"
 DEFAULT_LOCK_TIMEOUT = "60s"
+# What a failed load leaves, said after every fault of the load.
+_PREVIOUS_KEPT = "PostgreSQL keeps the previous publication, the next run loads it again"
 _TYPES = {
     "VARCHAR": "text",
     "DOUBLE": "double precision",
@@ -280,19 +283,13 @@ def publish_to_postgres(url: str, published_db: Path) -> dict[str, int]:
 
     source = duckdb.connect(str(published_db), read_only=True)
     try:
-        tables = [
-            r[0]
-            for r in source.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts' order by table_name"
-            ).fetchall()
-        ]
+        tables = published_tables(source)
         counts: dict[str, int] = {}
         try:
             connection = psycopg.connect(url)
         except psycopg.OperationalError as err:
             raise ResourceFailure(
-                f"PostgreSQL unreachable ({str(err).strip().splitlines()[0]}); "
-                "PostgreSQL keeps the previous publication, the next run loads it again"
+                f"PostgreSQL unreachable ({str(err).strip().splitlines()[0]}); {_PREVIOUS_KEPT}"
             ) from err
         with connection as pg, pg.transaction():
             _set_lock_timeout(pg)
@@ -307,8 +304,7 @@ def publish_to_postgres(url: str, published_db: Path) -> dict[str, int]:
             pg.execute("drop schema marts_incoming")
     except psycopg.errors.LockNotAvailable as err:
         raise ResourceFailure(
-            "PostgreSQL lock timeout: queries on schema marts held it longer than lock_timeout; "
-            "PostgreSQL keeps the previous publication, the next run loads it again"
+            f"PostgreSQL lock timeout: queries on schema marts held it longer than lock_timeout; {_PREVIOUS_KEPT}"
         ) from err
     finally:
         source.close()

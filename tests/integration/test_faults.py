@@ -30,6 +30,7 @@ from dagster_project.publication.publish import PUBLISHED_TABLES, PublicationRef
 from dagster_project.settings import (
     DAGSTER_HOME_ENV_VAR,
     INBOX_ENV_VAR,
+    PROJECT_ROOT,
     WAREHOUSE_ENV_VAR,
     Settings,
     WarehousePaths,
@@ -271,7 +272,7 @@ _PUBLISH = textwrap.dedent(
     import sys
     from pathlib import Path
     from dagster_project.publication.publish import publish
-    from dagster_project.settings import WarehousePaths
+    from dagster_project.settings import PROJECT_ROOT, WarehousePaths
     while True:
         publish(WarehousePaths(Path(sys.argv[1])))
     """
@@ -359,8 +360,12 @@ def test_a_second_run_fails_fast_naming_since_when(published_env):
 
 # --------------------------------------------------------------------------- kill -9 during the dbt build
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TABLES_COMPARED = ("goal_summary", "measure_status")
+
+
+def _child_env() -> dict[str, str]:
+    """The environment for a child process that imports this checkout of the project."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])}
 
 
 def _restate_usage(inbox: Path) -> Path:
@@ -466,7 +471,7 @@ def test_kill_9_during_the_dbt_build_keeps_the_publication_and_a_rerun_publishes
     paths = WarehousePaths(warehouse)
     before = _sha(paths.published_db)
     restated = _restate_usage(inbox)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = _child_env()
     output = tmp_path / "run-output.txt"
     with output.open("w") as out:
         run = subprocess.Popen(
@@ -608,7 +613,7 @@ def test_readers_holding_every_file_neither_block_a_restating_run_nor_see_it(pub
     monkeypatch.setenv("EHELSE_RAW_RETENTION_DAYS", "0")
     log_before = _publication_count(paths.published_db)
     restated = _restate_usage(inbox)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = _child_env()
     reader = subprocess.Popen(
         [sys.executable, "-c", _READER, str(warehouse)],
         stdin=subprocess.PIPE,
