@@ -120,6 +120,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The open publication over HTTP (PxWebApi 2-shaped), read-only, until interrupted."""
+    from dagster_project.serve.app import serve
+
+    serve(_settings(args).paths, host=args.host, port=args.port)
+    return 0
+
+
 def cmd_dbt(args: argparse.Namespace) -> int:
     """dbt by hand, with the values the pipeline gives it (--vars from the settings)."""
     from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
@@ -208,6 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_as_of_argument(report, "default: the publication's as-of date, today for a run of today")
     _add_publication_argument(report)
     report.set_defaults(func=cmd_report)
+    serve = sub.add_parser(
+        "serve", help="serve the open publication (PxWebApi 2-shaped API, JSON-stat, CSV, DCAT-AP-NO)"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on (8080)")
+    _add_warehouse_argument(serve)
+    serve.set_defaults(func=cmd_serve)
     dbt = sub.add_parser("dbt", help="run dbt (e.g. `ehelse dbt docs generate`) with the pipeline's --vars")
     _add_warehouse_argument(dbt)
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="the dbt command and its arguments")

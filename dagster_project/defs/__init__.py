@@ -6,6 +6,7 @@ import dagster as dg
 
 from dagster_project.defs.ingestion.assets import INGESTION_ASSETS
 from dagster_project.defs.ingestion.checks import INGESTION_CHECKS
+from dagster_project.defs.open_data.assets import open_data
 from dagster_project.defs.pipeline.jobs import INGESTION_JOBS, transform_and_publish
 from dagster_project.defs.pipeline.schedules import SCHEDULES
 from dagster_project.defs.pipeline.sensors import SENSORS
@@ -22,7 +23,7 @@ def build_defs(settings: Settings) -> dg.Definitions:
     project = dbt_project()
     prepare_manifest(project, settings.dbt_vars())
     return dg.Definitions(
-        assets=[*INGESTION_ASSETS, build_dbt_assets(project), published, status_report],
+        assets=[*INGESTION_ASSETS, build_dbt_assets(project), published, status_report, open_data],
         asset_checks=[*INGESTION_CHECKS, *GX_CHECKS],
         jobs=[*INGESTION_JOBS.values(), transform_and_publish],
         schedules=SCHEDULES,
