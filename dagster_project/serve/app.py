@@ -14,9 +14,14 @@ import html
 import json
 import logging
 import os
+import socket
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -323,6 +328,26 @@ def create_app(paths: WarehousePaths, max_cells: int = MAX_DATA_CELLS) -> Starle
 
 
 def serve(paths: WarehousePaths, host: str = "127.0.0.1", port: int = 8080) -> None:
-    import uvicorn
-
     uvicorn.run(create_app(paths), host=host, port=port, log_level="info")
+
+
+@contextmanager
+def running_server(paths: WarehousePaths, max_cells: int = MAX_DATA_CELLS) -> Iterator[str]:
+    """The server on a free loopback port in a thread (tests, benchmark): yields its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(paths, max_cells), log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the open-data server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -5,7 +5,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "dagster_project"
-PURE = ("feeds", "warehouse", "gate", "publication", "presentation", "demo", "settings")
+PURE = ("feeds", "warehouse", "gate", "publication", "presentation", "demo", "settings", "open_data", "serve")
 
 
 def _modules() -> dict[str, Path]:
