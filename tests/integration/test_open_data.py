@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
-import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -26,6 +23,7 @@ from dagster_project.gate.steward import STEWARD_PAGE_NAME, write_steward_page
 from dagster_project.open_data.static import CATALOG_FILE, open_dir
 from dagster_project.open_data.tables import OPEN_TABLES, period_code
 from dagster_project.serve.app import API, running_server
+from dagster_project.serve.load import run_load, second_publication
 from dagster_project.settings import WarehousePaths
 from tests.browser import Page, chromium_path
 
@@ -174,69 +172,16 @@ def test_chromium_opens_the_served_report_quality_page_and_archive(published_env
     assert seen[f"/{STEWARD_PAGE_NAME}"].strip()
 
 
-def _second_publication(db: Path, target: Path) -> str:
-    """A copy of the publication with another id and every fct value changed: a different publication."""
-    shutil.copy(db, target)
-    con = duckdb.connect(str(target))
-    try:
-        con.execute("update marts.publication_log set publication_id = publication_id || '-b'")
-        con.execute("update marts.fct_measure_value set value = value + 1000")
-        return con.execute("select max(publication_id) from marts.publication_log").fetchone()[0]
-    finally:
-        con.close()
-
-
 def test_no_request_fails_or_mixes_while_publications_switch(published_env, tmp_path: Path) -> None:
     paths = WarehousePaths(published_env[1])
     a, b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
     shutil.copy(paths.published_db, a)
-    _second_publication(a, b)
+    second_publication(a, b)
     query = f"{API}/tables/fct_measure_value/data?valueCodes[measure]=4.2.6&valueCodes[ContentsCode]=value"
     with running_server(paths) as url:
-        # The answer each publication gives, to compare every answer under load with.
-        answers = {}
-        for source in (b, a):
-            shutil.copy(source, tmp_path / "next.duckdb")
-            os.replace(tmp_path / "next.duckdb", paths.published_db)  # as publish() does
-            body = _wait_for_new_publication(url + query, answers)
-            answers[json.loads(body)["extension"]["publication_id"]] = body
-        failures, mixed, served = [], [], []
-        stop = time.monotonic() + 4
-
-        def client() -> None:
-            while time.monotonic() < stop:
-                status, body, _ = _get(url + query)
-                if status != 200:
-                    failures.append(status)
-                    continue
-                publication = json.loads(body)["extension"]["publication_id"]
-                served.append(publication)
-                if answers.get(publication) != body:
-                    mixed.append(publication)
-
-        threads = [threading.Thread(target=client) for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        switches = 0
-        while time.monotonic() < stop:
-            shutil.copy(b if switches % 2 == 0 else a, tmp_path / "next.duckdb")
-            os.replace(tmp_path / "next.duckdb", paths.published_db)
-            switches += 1
-            time.sleep(0.3)
-        for thread in threads:
-            thread.join()
-    assert failures == [] and mixed == []
-    assert len(set(served)) == 2 and switches >= 5  # both publications were served
-
-
-def _wait_for_new_publication(url: str, known: dict) -> bytes:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        status, body, _ = _get(url)
-        if status == 200 and json.loads(body)["extension"]["publication_id"] not in known:
-            return body
-        time.sleep(0.1)
-    raise AssertionError("the server never switched to the new publication")
+        result = run_load(url + query, paths.published_db, [b, a], clients=4, seconds=4, switch_every=0.3)
+    assert result.failures == [] and result.mixed == [], result.summary()
+    assert len(result.served) == 2 and result.switches >= 5, result.summary()  # both were served
 
 
 def test_the_documented_pxwebpy_example(server: str, warehouse: WarehousePaths) -> None:
