@@ -38,7 +38,7 @@ def build_catalog(publication: OpenPublication, base_url: str = DEFAULT_BASE_URL
     graph = Graph()
     for prefix, namespace in (("dcat", DCAT), ("dct", DCTERMS), ("foaf", FOAF), ("vcard", VCARD), ("adms", ADMS)):
         graph.bind(prefix, namespace)
-    modified = Literal(publication.published_at.replace(microsecond=0).isoformat(), datatype=XSD.dateTime)
+    modified = Literal(publication.published_at.replace(microsecond=0).isoformat() + "Z", datatype=XSD.dateTime)
     catalog = URIRef(base + "catalog.ttl#catalog")
     graph.add((catalog, RDF.type, DCAT.Catalog))
     graph.add((catalog, DCTERMS.title, Literal("Oppfølging av Nasjonal e-helsestrategi: åpne data", lang="nb")))

@@ -62,6 +62,8 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
     "expected_value": ("Forventet verdi", "Expected value"),
     "achieved_fraction": ("Andel av målet nådd", "Share of target achieved"),
     "status": ("Status", "Status"),
+    "latest_ci_low": ("Siste verdi, nedre grense 95 % KI", "Latest value, 95 % CI lower bound"),
+    "latest_ci_high": ("Siste verdi, øvre grense 95 % KI", "Latest value, 95 % CI upper bound"),
     "status_is_uncertain": ("Usikker status", "Status uncertain"),
     "target_year": ("Målår", "Target year"),
     "target_expired": ("Målåret er passert", "Target year passed"),
@@ -132,6 +134,7 @@ OPEN_TABLES: tuple[OpenTable, ...] = (
         "Status of the measures against baseline and target, by measure and date",
         (MEASURE, AS_OF),
         text_contents=("status", "latest_period"),
+        not_contents=("goal_id",),  # an attribute of the measure (dim_measure), not a figure
     ),
     OpenTable(
         "goal_summary",
