@@ -322,6 +322,7 @@ def create_app(paths: WarehousePaths, max_cells: int = MAX_DATA_CELLS) -> Starle
         Route(f"/{REPORT_PAGE}", api.page),
         Route(f"/{STEWARD_PAGE}", api.page),
         Route("/archive", api.archive),
+        Route("/favicon.ico", lambda request: Response(status_code=204)),  # browsers ask; nothing to show
         Mount("/open", app=StaticFiles(directory=open_dir(paths.parquet_dir), check_dir=False)),
     ]
     return Starlette(routes=routes, exception_handlers={ApiError: _api_error})
