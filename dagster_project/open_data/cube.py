@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from dagster_project.open_data.tables import CONTENTS, TIME, TableData
 
@@ -137,37 +136,29 @@ def build_cube(data: TableData, codes: dict[str, list[str]]) -> Cube:
     strides = [math.prod(sizes[i + 1 :]) for i in range(len(ids))]
     values: list = [None] * math.prod(sizes)
     withheld: set[int] = set()
-    frame = data.frame
-    mask = np.ones(len(frame), dtype=bool)
-    base = np.zeros(len(frame), dtype=np.int64)
+    rows_count = len(data.suppressed)
+    mask = np.ones(rows_count, dtype=bool)
+    base = np.zeros(rows_count, dtype=np.int64)
     for d, stride in zip(ids, strides, strict=True):
         if d == CONTENTS:
             continue
-        position = frame[d].map({code: i for i, code in enumerate(codes[d])})
-        mask &= position.notna().to_numpy()
-        base += np.nan_to_num(position.to_numpy(dtype=float), nan=0).astype(np.int64) * stride
-    rows = frame[mask]
-    base = base[mask]
-    suppressed = rows["_suppressed"].to_numpy(dtype=bool)
+        # category position in the table -> position in this selection (-1: not selected)
+        lookup = np.full(len(data.categories[d]), -1, dtype=np.int64)
+        index = {code: i for i, code in enumerate(data.categories[d])}
+        for i, code in enumerate(codes[d]):
+            lookup[index[code]] = i
+        position = lookup[data.positions[d]]
+        mask &= position >= 0
+        base += np.where(position >= 0, position, 0) * stride
+    rows = np.nonzero(mask)[0]
+    base = base[rows]
+    suppressed = data.suppressed[rows]
     content_stride = strides[ids.index(CONTENTS)]
     for k, content in enumerate(codes[CONTENTS]):
-        column = rows[content].to_numpy(dtype=object)
-        for index, value, is_withheld in zip(base + k * content_stride, column, suppressed, strict=True):
+        column = data.values[content][rows]
+        for index_, value, is_withheld in zip(base + k * content_stride, column, suppressed, strict=True):
             if is_withheld:
-                withheld.add(int(index))
+                withheld.add(int(index_))
             else:
-                values[int(index)] = _json_value(value)
+                values[int(index_)] = value
     return Cube(data, ids, codes, values, withheld)
-
-
-def _json_value(value):
-    """A published figure as JSON: None for NULL/NaN, booleans as 1/0, numbers as they are."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, bool | np.bool_):
-        return int(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return None if math.isnan(value) else float(value)
-    return value

@@ -9,12 +9,14 @@ without a change here.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 CONTENTS = "ContentsCode"
@@ -182,6 +184,11 @@ class TableData:
     first_period: str
     last_period: str
     description: str  # dbt's description of the source table
+    # Per row, as arrays for fast selection: each dimension's category position, each content's
+    # JSON-ready value, and whether the row is withheld.
+    positions: dict[str, np.ndarray] = field(default_factory=dict)
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+    suppressed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def dimension_ids(self) -> list[str]:
@@ -318,6 +325,14 @@ def _read_table(con: duckdb.DuckDBPyConnection, table: OpenTable, names: dict[st
         "select coalesce(comment, '') from duckdb_tables() where schema_name = 'marts' and table_name = ?",
         [table.source],
     ).fetchone()[0]
+    positions = {
+        d: frame[d].map({code: i for i, code in enumerate(categories[d])}).to_numpy(dtype=np.int64)
+        for d in categories
+        if d != CONTENTS
+    }
+    values = {
+        c.code: np.array([json_value(v) for v in frame[c.code].tolist()] + [None], dtype=object)[:-1] for c in contents
+    }
     return TableData(
         table,
         frame,
@@ -327,7 +342,29 @@ def _read_table(con: duckdb.DuckDBPyConnection, table: OpenTable, names: dict[st
         times[0] if times else "",
         times[-1] if times else "",
         description,
+        positions,
+        values,
+        frame["_suppressed"].to_numpy(dtype=bool),
     )
+
+
+def _json_array(column: pd.Series) -> np.ndarray:
+    array = np.empty(len(column), dtype=object)
+    array[:] = [json_value(v) for v in column.tolist()]
+    return array
+
+
+def json_value(value):
+    """A published figure as JSON: None for NULL/NaN, booleans as 1/0, numbers as they are."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return int(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    return value
 
 
 def _dimension_codes(values: pd.Series, dim: Dimension) -> pd.Series:
