@@ -162,3 +162,10 @@ def build_cube(data: TableData, codes: dict[str, list[str]]) -> Cube:
             else:
                 values[int(index_)] = value
     return Cube(data, ids, codes, values, withheld)
+
+
+def served_cells(data: TableData) -> list[dict]:
+    """Every cell the open table serves (API and files), one dict per cell: its dimension codes,
+    `value` and `withheld`. For checks over everything published (the recoverability test)."""
+    cube = build_cube(data, select(data, {}, max_cells=math.inf))
+    return [{**codes, "value": value, "withheld": withheld} for codes, value, withheld in cube.cells()]

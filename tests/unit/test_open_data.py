@@ -124,3 +124,24 @@ def test_csv_the_ssb_way(publication) -> None:
     assert lines[1] == '"1.1.1 Bruk";"0 Hele landet";"Verdi";"2022M06";12,5'
     assert lines[2] == '"1.1.1 Bruk";"03 Oslo";"Verdi";"2022M06";:'
     assert lines[3] == '"1.1.1 Bruk";"0301 Oslo";"Verdi";"2022M06";40,25'
+
+
+def test_served_cells_hold_no_withheld_figure(publication) -> None:
+    from dagster_project.open_data.cube import served_cells
+
+    cells = served_cells(publication.tables["fct_measure_value"])
+    withheld = [c for c in cells if c["withheld"]]
+    assert {(c["Region"], c["ContentsCode"]) for c in withheld} == {
+        ("03", "value"),
+        ("03", "numerator"),
+        ("03", "denominator"),
+    }
+    assert all(c["value"] is None for c in withheld)
+    assert {
+        "measure": "1.1.1",
+        "Region": "0301",
+        "ContentsCode": "value",
+        "Tid": "2022M06",
+        "value": 40.25,
+        "withheld": False,
+    } in cells
