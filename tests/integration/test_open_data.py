@@ -199,3 +199,15 @@ def test_the_documented_pxwebpy_example(server: str, warehouse: WarehousePaths) 
     got = {p: None if math.isnan(v) else v for p, v in zip(series["period"], series["value"], strict=True)}
     assert len(got) == 12 and sum(v is not None for v in got.values()) >= 6
     assert got == {period: published.get(period) for period in got}
+
+
+def test_every_publication_writes_the_open_files() -> None:
+    """`ehelse run` materializes transform_and_publish: the open files come after `published`."""
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+
+    job = defs.resolve_job_def("transform_and_publish")
+    assert dg.AssetKey(["open_data"]) in job.asset_layer.selected_asset_keys
+    graph = defs.resolve_asset_graph()
+    assert dg.AssetKey(["published"]) in graph.get(dg.AssetKey(["open_data"])).parent_keys
