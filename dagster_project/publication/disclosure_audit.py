@@ -126,15 +126,144 @@ def _solve_component(relations: list[Relation], cells: Mapping[Hashable, float |
     # row . x = b within slack, as two inequalities (rounded doubles never meet exactly).
     a_ub = np.vstack([a, -a])
     b_ub = np.concatenate([b + slack, -b + slack])
+    # Every solution found bounds what the cells can take: a cell seen at two values far
+    # enough apart is not pinned, and needs no programs of its own (most cells, in practice).
+    seen_low = np.full(len(unknowns), np.inf)
+    seen_high = np.full(len(unknowns), -np.inf)
+    for solution in _spread_solutions(a_ub, b_ub):
+        seen_low = np.minimum(seen_low, solution)
+        seen_high = np.maximum(seen_high, solution)
     recovered = []
     for cell, i in index.items():
+        width = RECOVERY_WIDTH * max(1.0, abs(seen_low[i]) if np.isfinite(seen_low[i]) else 1.0) + 2 * slack.max()
+        if seen_high[i] - seen_low[i] > width:
+            continue
         objective = np.zeros(len(unknowns))
         objective[i] = 1.0
         low = linprog(objective, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
-        high = linprog(-objective, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
         if low.status != 0:
             continue  # infeasible: the relations contradict the data; not a recovery
+        high = linprog(-objective, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+        for solution in (low, high):
+            if solution.status == 0:
+                seen_low = np.minimum(seen_low, solution.x)
+                seen_high = np.maximum(seen_high, solution.x)
         upper = -high.fun if high.status == 0 else float("inf")
         if upper - low.fun <= RECOVERY_WIDTH * max(1.0, abs(low.fun)) + 2 * slack.max():
             recovered.append(Recovery(cell, float(low.fun), float(upper)))
     return recovered
+
+
+# --------------------------------------------------------------------------- what a publication gives away
+
+# The quantities an attacker can add up, as the published tables document them: a column of a
+# table, optionally for one measure, under a name shared by every table publishing the same
+# quantity (pll_usage_monthly's patients are 4.2.6's values in fct_measure_value).
+PLL_PATIENTS = "4.2.6"
+GEOGRAPHY_COLUMNS = "period, geography_level, geography_code"
+
+
+@dataclass(frozen=True)
+class PublishedColumn:
+    table: str
+    column: str
+    measure_column: str | None  # a measure_id column splitting the table into quantities
+    quantity: str  # the quantity's name (the measure id prefixed when measure_column is set)
+    measures: tuple[str, ...] = ()  # only these measures (all when empty)
+
+
+def additive_columns(con) -> list[PublishedColumn]:  # noqa: ANN001 (a duckdb connection)
+    """Every published column that adds up over geography: person-level counts (value and
+    numerator) and survey parts (numerator, denominator, n) in fct_measure_value, and PLL
+    patients in pll_usage_monthly."""
+    counts = tuple(
+        r[0] for r in con.execute("select measure_id from marts.dim_measure where is_person_level_count").fetchall()
+    )
+    surveys = tuple(
+        r[0]
+        for r in con.execute("select distinct measure_id from marts.fct_measure_value where n is not null").fetchall()
+    )
+    columns = [PublishedColumn("fct_measure_value", c, "measure_id", c, counts) for c in ("value", "numerator")]
+    columns += [
+        PublishedColumn("fct_measure_value", c, "measure_id", c, surveys) for c in ("numerator", "denominator", "n")
+    ]
+    columns.append(PublishedColumn("pll_usage_monthly", "patients_with_pll", None, f"{PLL_PATIENTS}:value"))
+    return columns
+
+
+def published_cells(con, columns: list[PublishedColumn]) -> dict[tuple, float | None]:  # noqa: ANN001
+    """(quantity, period, level, code) -> value, None when withheld (is_suppressed with no value).
+    Absent values that are not withheld (no data) are left out: they give nothing away."""
+    cells: dict[tuple, float | None] = {}
+    for spec in columns:
+        measure = f"{spec.measure_column}" if spec.measure_column else "null"
+        where = ""
+        if spec.measures:
+            where = f"where {spec.measure_column} in ({', '.join(repr(m) for m in spec.measures)})"
+        rows = con.execute(
+            f"select {measure}, {GEOGRAPHY_COLUMNS}, {spec.column}, is_suppressed from marts.{spec.table} {where}"
+        ).fetchall()
+        for measure_id, period, level, code, value, suppressed in rows:
+            quantity = f"{measure_id}:{spec.quantity}" if spec.measure_column else spec.quantity
+            if value is None and not suppressed:
+                continue
+            key = (quantity, str(period), level, code)
+            if cells.get(key) is None:  # another table may publish what this one withholds
+                cells[key] = None if value is None else float(value)
+    return cells
+
+
+def geographic_relations(cells: Mapping[tuple, float | None]) -> list[Relation]:
+    """Per quantity and period: the nation is the sum of its municipalities and of its counties,
+    and a county the sum of its municipalities (a 2024 municipality code starts with its
+    county's)."""
+    members: dict[tuple, list[tuple]] = defaultdict(list)
+    for key in cells:
+        quantity, period, level, code = key
+        if level == "municipality":
+            members[(quantity, period, "national", "0", "municipality")].append(key)
+            members[(quantity, period, "county", str(code)[:2], "municipality")].append(key)
+        elif level == "county":
+            members[(quantity, period, "national", "0", "county")].append(key)
+    return [
+        Relation(total=(quantity, period, level, code), parts=tuple(parts))
+        for (quantity, period, level, code, _), parts in members.items()
+        if (quantity, period, level, code) in cells
+    ]
+
+
+def audit_publications(connections: Iterable) -> AuditResult:
+    """The attacker's audit of everything published at once (published.duckdb, its Parquet
+    copies, the archive): each a connection whose schema marts holds the tables. A cell one
+    source withholds and another publishes counts as published."""
+    cells: dict[tuple, float | None] = {}
+    for con in connections:
+        for key, value in published_cells(con, additive_columns(con)).items():
+            if cells.get(key) is None:
+                cells[key] = value
+    return audit(cells, geographic_relations(cells))
+
+
+def _spread_solutions(a_ub: np.ndarray, b_ub: np.ndarray) -> list[np.ndarray]:
+    """A few feasible points far apart: the smallest total (most cells at 0) and the point
+    whose smallest cell is largest (every cell as far from 0 as it can be)."""
+    n = a_ub.shape[1]
+    points = []
+    smallest = linprog(np.ones(n), A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+    if smallest.status == 0:
+        points.append(smallest.x)
+    # variables x and t: maximise t subject to t <= x_i
+    with_t = np.hstack([a_ub, np.zeros((a_ub.shape[0], 1))])
+    floors = np.hstack([-np.eye(n), np.ones((n, 1))])
+    objective = np.zeros(n + 1)
+    objective[-1] = -1.0
+    spread = linprog(
+        objective,
+        A_ub=np.vstack([with_t, floors]),
+        b_ub=np.concatenate([b_ub, np.zeros(n)]),
+        bounds=[(0, None)] * n + [(0, None)],
+        method="highs",
+    )
+    if spread.status == 0:
+        points.append(spread.x[:n])
+    return points
