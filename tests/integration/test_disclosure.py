@@ -12,10 +12,13 @@ from pathlib import Path
 
 import duckdb
 import openpyxl
+import pytest
 
+from dagster_project.demo.demo_data import DemoConfig, generate
 from dagster_project.publication.disclosure_audit import AuditResult, audit_publications
 from dagster_project.publication.publish import archived_publications, open_publication
-from dagster_project.settings import WarehousePaths
+from dagster_project.settings import DAGSTER_HOME_ENV_VAR, INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, WarehousePaths
+from tests.conftest import instance_copy
 
 
 @contextmanager
@@ -94,3 +97,51 @@ def test_no_withheld_cell_comes_back_from_everything_published(gate_templates: t
         assert result.n_withheld > 0
         assert not result.inconsistent, f"relations that do not add up: {result.inconsistent[:5]}"
         assert not result.recovered, describe(result)
+
+
+@pytest.fixture(scope="module")
+def trapped_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test inbox (as gate_templates builds it) with the disclosure traps planted, published
+    once. The one full run here: the test data has no small PLL or survey cells of its own."""
+    from dagster_project.runner import run_pipeline
+
+    root = tmp_path_factory.mktemp("disclosure_traps")
+    inbox, warehouse = root / "inbox", root / "warehouse"
+    generate(DemoConfig(inbox=inbox, first_month="2022-01", last_month="2022-12", lookups_per_day=20))
+    for path in (inbox / "kjernejournal").glob("kj_oppslag_*.jsonl.gz"):
+        if int(path.name[-11:-9]) > 3:
+            path.unlink()
+    plant_disclosure_traps(inbox)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(INBOX_ENV_VAR, str(inbox))
+        patch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
+        patch.setenv(DAGSTER_HOME_ENV_VAR, str(instance_copy(root / "dagster_home")))
+        patch.delenv("EHELSE_ACCEPTANCES", raising=False)
+        outcome = run_pipeline()
+    assert outcome.ok and outcome.published, outcome.message
+    return warehouse
+
+
+def test_no_withheld_cell_comes_back_from_hostile_small_cells(trapped_warehouse: Path) -> None:
+    """Small PLL counts everywhere (Utsira's 4 among them) published in two tables, and a survey
+    county of 27 answers: issue 22 recovered both by subtraction."""
+    (result,) = audit_everything(trapped_warehouse)
+    con = duckdb.connect(str(WarehousePaths(trapped_warehouse).published_db), read_only=True)
+    try:
+        withheld = dict(
+            con.execute(
+                "select measure_id, count(*) from marts.fct_measure_value"
+                " where is_suppressed and measure_id <> '4.2.2' group by measure_id"
+            ).fetchall()
+        )
+        utsira = con.execute(
+            "select patients_with_pll, is_suppressed from marts.pll_usage_monthly where geography_code = ?",
+            [SMALL_MUNICIPALITY],
+        ).fetchall()
+    finally:
+        con.close()
+    # The traps are in place: many PLL cells and a county in every survey measure withheld.
+    assert withheld.get("4.2.6", 0) > 100 and withheld.get("1.3", 0) >= 2, withheld
+    assert utsira and all(value is None and suppressed for value, suppressed in utsira)
+    assert not result.inconsistent, f"relations that do not add up: {result.inconsistent[:5]}"
+    assert not result.recovered, describe(result)
