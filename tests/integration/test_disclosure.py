@@ -141,7 +141,7 @@ def test_no_withheld_cell_comes_back_from_hostile_small_cells(trapped_warehouse:
     finally:
         con.close()
     # The traps are in place: many PLL cells and a county in every survey measure withheld.
-    assert withheld.get("4.2.6", 0) > 100 and withheld.get("1.3", 0) >= 2, withheld
+    assert withheld.get("4.2.6", 0) > 100 and withheld.get("1.3", 0) >= 1, withheld
     assert utsira and all(value is None and suppressed for value, suppressed in utsira)
     assert not result.inconsistent, f"relations that do not add up: {result.inconsistent[:5]}"
     assert not result.recovered, describe(result)
