@@ -1,6 +1,8 @@
 """The attacker's audit (publication/disclosure_audit.py) on tables small enough to solve by hand."""
 
-from dagster_project.publication.disclosure_audit import Relation, audit
+import duckdb
+
+from dagster_project.publication.disclosure_audit import Relation, audit, audit_publications
 
 COUNTY = Relation(total="county", parts=("a", "b", "c"))
 
@@ -54,3 +56,58 @@ def test_float_sums_that_do_not_meet_exactly_still_recover() -> None:
     cells = {"county": 0.1 + 0.2, "a": None, "b": 0.1, "c": 0.0}
     result = audit(cells, [COUNTY])
     assert [r.cell for r in result.recovered] == ["a"] and abs(result.recovered[0].low - 0.2) < 1e-6
+
+
+def _publication(fct_rows: list[tuple], pll_rows: list[tuple]) -> duckdb.DuckDBPyConnection:
+    """A tiny publication: 4.2.6 in fct_measure_value and PLL patients in pll_usage_monthly."""
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.dim_measure as select '4.2.6' as measure_id, true as is_person_level_count")
+    con.execute(
+        "create table marts.fct_measure_value (measure_id varchar, period varchar, geography_level varchar,"
+        " geography_code varchar, value double, numerator double, denominator double, n bigint,"
+        " is_suppressed boolean)"
+    )
+    con.executemany(
+        "insert into marts.fct_measure_value values ('4.2.6', '2024-01', ?, ?, ?, null, null, null, ?)", fct_rows
+    )
+    con.execute(
+        "create table marts.pll_usage_monthly (period varchar, geography_level varchar, geography_code varchar,"
+        " patients_with_pll bigint, is_suppressed boolean)"
+    )
+    con.executemany("insert into marts.pll_usage_monthly values ('2024-01', ?, ?, ?, ?)", pll_rows)
+    return con
+
+
+def test_two_tables_choosing_different_complements_give_utsira_back() -> None:
+    # Rogaland (11): Utsira 1151 has 4. fct_measure_value withholds 1151 and 1144 (the nation's
+    # group), pll_usage_monthly 1151 and 1145 (the county's group): each table alone holds.
+    fct = [
+        ("national", "0", 120, False),
+        ("municipality", "1151", None, True),
+        ("municipality", "1144", None, True),
+        ("municipality", "1145", 6, False),
+        ("municipality", "0301", 100, False),
+    ]
+    pll = [
+        ("national", "0", 120, False),
+        ("county", "11", 20, False),
+        ("county", "03", 100, False),
+        ("municipality", "1151", None, True),
+        ("municipality", "1144", 10, False),
+        ("municipality", "1145", None, True),
+        ("municipality", "0301", 100, False),
+    ]
+    con = _publication(fct, pll)
+    recovered = {r.cell[3]: round(r.low, 6) for r in audit_publications([con]).recovered}
+    # Each table publishes the other's complement: 20 - 10 - 6 = 4.
+    assert recovered == {"1151": 4.0}
+    # The same cells withheld in both tables: nothing comes back.
+    same = [
+        ("national", "0", 120, False),
+        ("municipality", "1151", None, True),
+        ("municipality", "1144", 10, False),
+        ("municipality", "1145", None, True),
+        ("municipality", "0301", 100, False),
+    ]
+    assert audit_publications([_publication(same, pll)]).recovered == ()
