@@ -9,9 +9,14 @@
     is withheld, the member could be recovered by subtraction, so a second
     one is withheld: the smallest remaining non-zero cell (a zero one when
     there is none; the county total when the county has a single
-    municipality). Withholding a cell can expose another group, so this runs
-    `rounds` times; the test assert_no_withheld_cell_recoverable checks that
-    no group is left exposed. Returns the relation's rows with is_withheld
+    municipality). When a group's total is withheld and none of its members
+    is, the total could be recovered by addition, so its smallest non-zero
+    member is withheld too: no group is left with exactly one withheld cell. Withholding a cell can expose another group, so this runs
+    `rounds` times; the test assert_no_withheld_cell_exposed checks that no
+    group is left exposed, and tests/integration/test_disclosure.py solves
+    everything published for withheld cells. Called once, by
+    int_disclosure_cells_decided: the one disclosure decision every mart
+    reads (docs/decisions.md, issue 22). Returns the relation's rows with is_withheld
     updated. Each round reads the previous round once (every cell tagged with
     the groups it is a member or the total of, then window functions per
     group): engines that inline CTEs (Spark) would otherwise copy the
@@ -64,6 +69,8 @@
             *,
             max(case when role = 'total' and not is_withheld then 1 else 0 end)
                 over (partition by {{ partition }}, group_id) as is_total_published,
+            max(case when role = 'total' and is_withheld then 1 else 0 end)
+                over (partition by {{ partition }}, group_id) as is_total_withheld,
             sum(case when role = 'member' and is_withheld then 1 else 0 end)
                 over (partition by {{ partition }}, group_id) as n_withheld_members,
             sum(case when role = 'member' then 1 else 0 end)
@@ -72,10 +79,12 @@
     ),
 
     ranked_{{ r }} as (
-        -- Exposed: the group's total is published and gives away its only withheld member.
+        -- Exposed: the group's total is published and gives away its only withheld member,
+        -- or the total is the only withheld cell and its members add up to it.
         select
             *,
-            is_total_published = 1 and n_withheld_members = 1 as is_exposed,
+            (is_total_published = 1 and n_withheld_members = 1)
+            or (is_total_withheld = 1 and n_withheld_members = 0 and n_members > 0) as is_exposed,
             row_number() over (
                 partition by {{ partition }}, group_id, role, is_withheld
                 order by case when cell_count > 0 then 0 else 1 end, cell_count, geography_code

@@ -2,8 +2,8 @@
 -- county and per (2024) municipality, the patients with PLL (month-end
 -- stock), the month's PLL lookups and the organisations updating PLL, and
 -- (nationally) the municipalities that have arranged for PLL. Patient counts
--- below national level go through the small-cell rule and complementary
--- suppression.
+-- are withheld where the one disclosure decision withholds 4.2.6
+-- (int_disclosure_cells_decided), the same cells as in fct_measure_value.
 with
 
 pll as (
@@ -12,6 +12,11 @@ pll as (
 
 municipalities as (
     select * from {{ ref('municipalities') }}
+),
+
+disclosure as (
+    select * from {{ ref('int_disclosure_cells_decided') }}
+    where measure_id = '4.2.6'
 ),
 
 patients as (
@@ -90,40 +95,23 @@ cells as (
     from per_nation
 ),
 
-patient_cells as (
-    select
-        period,
-        geography_level,
-        geography_code,
-        county_code,
-        cast(patients_with_pll as double) as cell_count,
-        geography_level <> 'national'
-        and patients_with_pll >= 1
-        and patients_with_pll < {{ var('min_cell_count') | int }} as is_withheld
-    from cells
-),
-
-protected as (
-    select * from {{ complementary_suppression('patient_cells', ['period']) }} as protected_cells
-),
-
 final as (
     select
         cells.period,
         cells.geography_level,
         cells.geography_code,
-        case when protected.is_withheld then null else cast(cells.patients_with_pll as bigint) end
+        case when coalesce(disclosure.is_withheld, false) then null else cast(cells.patients_with_pll as bigint) end
             as patients_with_pll,
         cast(cells.lookups as bigint) as n_lookups,
         cast(cells.updating_organisations as bigint) as n_organisations_updating,
         case when cells.geography_level = 'national' then cast(arranged.n_municipalities_arranged as bigint) end
             as n_municipalities_arranged,
-        protected.is_withheld as is_suppressed
+        coalesce(disclosure.is_withheld, false) as is_suppressed
     from cells
-    inner join protected
-        on cells.period = protected.period
-        and cells.geography_level = protected.geography_level
-        and cells.geography_code = protected.geography_code
+    left join disclosure
+        on cells.period = disclosure.period
+        and cells.geography_level = disclosure.geography_level
+        and cells.geography_code = disclosure.geography_code
     left join arranged on cells.period = arranged.period
 )
 

@@ -1,0 +1,147 @@
+"""The attacker's test (outputs.md, privacy rule, "Across every output"): over the union of
+everything a publication puts out — every table of published.duckdb, the Parquet copies and
+the archived publications — no withheld cell can be solved for from the additive relations
+(municipalities -> county -> nation, the same quantity in two tables, survey numerators,
+denominators and n). publication/disclosure_audit.py is the solver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+
+from dagster_project.demo.demo_data import DemoConfig, generate
+from dagster_project.publication.disclosure_audit import AuditResult, audit_publications
+from dagster_project.publication.publish import archived_publications, open_publication
+from dagster_project.settings import DAGSTER_HOME_ENV_VAR, INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, WarehousePaths
+from tests.conftest import instance_copy
+
+
+@contextmanager
+def everything_published(warehouse: Path) -> Iterator[list[list[duckdb.DuckDBPyConnection]]]:
+    """Per publication, every copy of it, each a connection whose schema marts holds the tables:
+    the current one as published.duckdb, the Parquet copies beside it and its archived folder;
+    each older publication as its archived folder. An attacker holds them all; copies of one
+    publication are solved as one (a cell any copy gives is known). Older publications are
+    solved one by one: restated figures differ from them by design."""
+    paths = WarehousePaths(warehouse)
+    with ExitStack() as stack:
+        current = stack.enter_context(open_publication(paths))
+        (current_id,) = current.execute("select max(publication_id) from marts.publication_log").fetchone()
+        copies = duckdb.connect()
+        stack.callback(copies.close)
+        copies.execute("create schema marts")
+        for file in sorted(paths.parquet_dir.glob("*.parquet")):
+            copies.execute(f"create view marts.{file.stem} as select * from read_parquet('{file}')")
+        publications = [[current, copies]]
+        for publication_id in archived_publications(paths):
+            archived = stack.enter_context(open_publication(paths, publication_id))
+            if publication_id == current_id:
+                publications[0].append(archived)
+            else:
+                publications.append([archived])
+        yield publications
+
+
+# Utsira (1151), Rogaland's smallest municipality: the PLL count of 4 issue 22 recovered.
+SMALL_MUNICIPALITY = "1151"
+FEW_ANSWERS = 27  # under the 30 answers a survey county needs
+
+
+def plant_disclosure_traps(inbox: Path) -> None:
+    """Make the generated inbox hostile to disclosure control: PLL patients in every
+    municipality and month, a sixth of them 1-4 (Utsira always 4), and in each survey the
+    county with the fewest answers cut to 27."""
+    for path in sorted((inbox / "pll").glob("pll_*.csv")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        rows = [lines[0]]
+        for line in lines[1:]:
+            month, code, _, _, lookups, organisations = line.split(";")
+            seed = int(code) * 31 + int(month[-2:])
+            patients = 4 if code == SMALL_MUNICIPALITY else (1 + seed % 4 if seed % 6 == 0 else 5 + seed % 200)
+            rows.append(";".join([month, code, "ja", str(patients), lookups, organisations]))
+        path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    for path in sorted((inbox / "surveys").glob("*.xlsx")):
+        workbook = openpyxl.load_workbook(path)
+        sheet = workbook["data"]
+        header = [cell.value for cell in sheet[1]]
+        county_column = header.index("fylkesnummer")
+        rows_by_county: dict[str, list[int]] = {}
+        for index, row in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
+            rows_by_county.setdefault(str(row[county_column]), []).append(index)
+        smallest = min(rows_by_county.values(), key=len)
+        for index in sorted(smallest[FEW_ANSWERS:], reverse=True):
+            sheet.delete_rows(index)
+        workbook.save(path)
+
+
+def describe(result: AuditResult) -> str:
+    shown = [f"{r.cell} = {r.low:g}" for r in result.recovered[:20]]
+    return f"{len(result.recovered)} of {result.n_withheld} withheld cells recovered: " + "; ".join(shown)
+
+
+def audit_everything(warehouse: Path) -> list[AuditResult]:
+    with everything_published(warehouse) as publications:
+        assert len(publications[0]) == 3, "published.duckdb, its Parquet copies and its archived folder"
+        return [audit_publications(copies) for copies in publications]
+
+
+def test_no_withheld_cell_comes_back_from_everything_published(gate_templates: tuple[Path, Path]) -> None:
+    _, warehouse = gate_templates
+    for result in audit_everything(warehouse):
+        # The test data has small cells (4.2.2's municipalities), so the audit has work to do.
+        assert result.n_withheld > 0
+        assert not result.inconsistent, f"relations that do not add up: {result.inconsistent[:5]}"
+        assert not result.recovered, describe(result)
+
+
+@pytest.fixture(scope="module")
+def trapped_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test inbox (as gate_templates builds it) with the disclosure traps planted, published
+    once. The one full run here: the test data has no small PLL or survey cells of its own."""
+    from dagster_project.runner import run_pipeline
+
+    root = tmp_path_factory.mktemp("disclosure_traps")
+    inbox, warehouse = root / "inbox", root / "warehouse"
+    generate(DemoConfig(inbox=inbox, first_month="2022-01", last_month="2022-12", lookups_per_day=20))
+    for path in (inbox / "kjernejournal").glob("kj_oppslag_*.jsonl.gz"):
+        if int(path.name[-11:-9]) > 3:
+            path.unlink()
+    plant_disclosure_traps(inbox)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(INBOX_ENV_VAR, str(inbox))
+        patch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
+        patch.setenv(DAGSTER_HOME_ENV_VAR, str(instance_copy(root / "dagster_home")))
+        patch.delenv("EHELSE_ACCEPTANCES", raising=False)
+        outcome = run_pipeline()
+    assert outcome.ok and outcome.published, outcome.message
+    return warehouse
+
+
+def test_no_withheld_cell_comes_back_from_hostile_small_cells(trapped_warehouse: Path) -> None:
+    """Small PLL counts everywhere (Utsira's 4 among them) published in two tables, and a survey
+    county of 27 answers: issue 22 recovered both by subtraction."""
+    (result,) = audit_everything(trapped_warehouse)
+    con = duckdb.connect(str(WarehousePaths(trapped_warehouse).published_db), read_only=True)
+    try:
+        withheld = dict(
+            con.execute(
+                "select measure_id, count(*) from marts.fct_measure_value"
+                " where is_suppressed and measure_id <> '4.2.2' group by measure_id"
+            ).fetchall()
+        )
+        utsira = con.execute(
+            "select patients_with_pll, is_suppressed from marts.pll_usage_monthly where geography_code = ?",
+            [SMALL_MUNICIPALITY],
+        ).fetchall()
+    finally:
+        con.close()
+    # The traps are in place: many PLL cells and a county in every survey measure withheld.
+    assert withheld.get("4.2.6", 0) > 100 and withheld.get("1.3", 0) >= 1, withheld
+    assert utsira and all(value is None and suppressed for value, suppressed in utsira)
+    assert not result.inconsistent, f"relations that do not add up: {result.inconsistent[:5]}"
+    assert not result.recovered, describe(result)
