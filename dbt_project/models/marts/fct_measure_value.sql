@@ -12,7 +12,7 @@ measure_values as (
 ),
 
 measures as (
-    select * from {{ ref('dim_measure') }}
+    select * from {{ ref('int_measure_versions_latest') }}
 ),
 
 municipalities as (
