@@ -223,7 +223,11 @@ def trajectory_chart(measure: pd.Series, values: pd.DataFrame) -> str | None:
     layers.append(
         alt.Chart(frame)
         .mark_line(point=len(frame) < 30, color="#1f4e79")
-        .encode(x=alt.X("date:T", title=None), y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)))
+        .encode(
+            # Years on the axis (a month name without its year says little over 2021-2025).
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount={"interval": "year", "step": 1})),
+            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        )
     )
     chart = alt.layer(*layers).properties(width=300, height=100)
     return vlc.vegalite_to_svg(chart.to_dict(), format_locale=NUMBER_LOCALE, time_format_locale="nb-NO")
@@ -300,7 +304,18 @@ def plan_in_force(con: duckdb.DuckDBPyConnection, status: pd.DataFrame) -> tuple
     version = status.plan_version.iloc[0]
     measures = con.execute("select * from marts.dim_measure_version where plan_version = ?", [version]).df()
     plan = con.execute("select * from marts.dim_plan_version where plan_version = ?", [version]).df().iloc[0]
-    return measures, {"title": plan.title, "strategy": plan.strategy, "owner": plan.owner, "version": version}
+    # The owner on the status's own date (Direktoratet for e-helse in 2023), not the publication's.
+    owner = con.execute(
+        "select owner from marts.dim_plan_owner where plan_version = ? and valid_from <= ? "
+        "and (valid_to is null or ? <= valid_to)",
+        [version, status.as_of_date.iloc[0], status.as_of_date.iloc[0]],
+    ).fetchone()
+    return measures, {
+        "title": plan.title,
+        "strategy": plan.strategy,
+        "owner": owner[0] if owner else plan.owner,
+        "version": version,
+    }
 
 
 def build_report_data(con: duckdb.DuckDBPyConnection, as_of: date) -> dict:
@@ -369,6 +384,13 @@ def trend_chart(trend: pd.DataFrame) -> str | None:
     frame = trend.melt(id_vars="as_of_date", value_vars=["n_green", "n_yellow", "n_red"], var_name="status")
     frame["status"] = frame["status"].map({"n_green": "Grønn", "n_yellow": "Gul", "n_red": "Rød"})
     frame["as_of_date"] = pd.to_datetime(frame["as_of_date"])
+    # One tick per year over a long history, else one per month or quarter: never the same
+    # month named twice on the axis.
+    months = len(trend)
+    if months > 24:
+        ticks, label = {"interval": "year", "step": 1}, "%Y"
+    else:
+        ticks, label = {"interval": "month", "step": 1 if months <= 8 else 3}, "%b %Y"
     scale = alt.Scale(domain=["Grønn", "Gul", "Rød"], range=[STATUS[k]["colour"] for k in ("green", "yellow", "red")])
     dashes = alt.Scale(domain=["Grønn", "Gul", "Rød"], range=[[1, 0], [6, 3], [2, 2]])
     chart = (
@@ -379,7 +401,7 @@ def trend_chart(trend: pd.DataFrame) -> str | None:
             x=alt.X(
                 "as_of_date:T",
                 title="Månedsslutt",
-                axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount=6, labelFontSize=11, titleFontSize=11),
+                axis=alt.Axis(format=label, labelAngle=0, tickCount=ticks, labelFontSize=11, titleFontSize=11),
             ),
             y=alt.Y(
                 "value:Q",
@@ -406,10 +428,11 @@ def measure_notes(measure: pd.Series, state: pd.Series) -> list[str]:
         )
     if bool(getattr(state, "moving_away", False)):
         notes.append("Verdien er dårligere enn utgangspunktet: indikatoren beveger seg bort fra målet.")
-    if state.status == "no_target" and pd.notna(measure.target_value) and pd.isna(measure.baseline_value):
+    if pd.notna(measure.target_value) and pd.isna(measure.baseline_value):
         notes.append(
-            f"Uten måltall fordi planen ikke gir et tallfestet utgangspunkt ({measure.baseline_note}): "
-            "uten utgangspunkt kan fremgangen mot måltallet ikke måles."
+            f"Planen gir måltall, men ikke et tallfestet utgangspunkt ({measure.baseline_note}): uten "
+            "utgangspunkt kan fremgangen mot måltallet ikke måles, så statusen blir «Uten måltall» "
+            "når det finnes verdier."
         )
     return notes
 

@@ -44,6 +44,7 @@ PUBLISHED_TABLES = (
     "roadmap_subgoals",
     # The plan over time (issue 21).
     "dim_plan_version",
+    "dim_plan_owner",
     "dim_measure_version",
     "measure_targets",
     "report_comments",
