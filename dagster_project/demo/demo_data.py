@@ -123,7 +123,7 @@ def _columns(feed: str) -> list[str]:
     """The CSV header of a feed, from its declaration."""
     from dagster_project.feeds.registry import feed_by_name
 
-    return feed_by_name(feed).extra["spec"].columns
+    return feed_by_name(feed).extra["spec"].all_columns
 
 
 def rng_for(seed: int, family: str, period: str) -> np.random.Generator:
@@ -459,7 +459,7 @@ def survey_workbook(cfg: DemoConfig, family: str, year: int, structures: dict[st
     rng = rng_for(cfg.seed, family, str(year))
     questions = pd.read_csv(SEEDS_DIR / "survey_questions.csv", dtype=str)
     questions = questions[questions.survey == survey]
-    catalog = pd.read_csv(SEEDS_DIR / "measure_catalog.csv", dtype=str).set_index("measure_id")
+    catalog = first_plan_catalog()
     munis = structures["2024" if year >= 2024 else "2020"]
     pop = np.array([m.population for m in munis], dtype=float)
     n = int(size * rng.uniform(0.9, 1.1))
@@ -478,6 +478,16 @@ def survey_workbook(cfg: DemoConfig, family: str, year: int, structures: dict[st
         data[q.question_code] = answers(rng, n, year, q.scale, catalog.loc[q.measure_id])
     sporsmal = questions.rename(columns={"question_code": "sporsmal_id", "question_text_nb": "tekst"})
     return deterministic_xlsx({"data": data, "sporsmal": sporsmal[["sporsmal_id", "tekst"]]})
+
+
+def first_plan_catalog() -> pd.DataFrame:
+    """The 2023 plan's measures with their first target step (target_value), indexed by measure_id:
+    the demo's answers move toward the plan the demo years were judged by."""
+    catalog = pd.read_csv(SEEDS_DIR / "measure_catalog.csv", dtype=str)
+    catalog = catalog[catalog.plan_version == "2023"]
+    steps = pd.read_csv(SEEDS_DIR / "measure_target_steps.csv", dtype=str)
+    first_steps = steps[steps.plan_version == "2023"].sort_values("target_year").drop_duplicates("measure_id")
+    return catalog.merge(first_steps, on=["measure_id", "plan_version"], how="left").set_index("measure_id")
 
 
 def answers(rng: np.random.Generator, n: int, year: int, scale: str, measure: pd.Series) -> pd.Series:
@@ -528,14 +538,39 @@ def manual_observations(cfg: DemoConfig) -> bytes:
     return csv_bytes(_columns("manual_observations"), rows)
 
 
-# (id, gjelder_fra, kommentar, forfatter): the stewards' assessments, a measure's or its indicator's.
+# (id, gjelder_fra, kommentar, forfatter, kategori): the stewards' assessments, a measure's or
+# its indicator's, and per goal (mal-N) and for the whole report (rapport) under seed 001's headings.
 MANUAL_COMMENTS = (
-    ("1.1", "2023-03-01", "Positive bevegelser: stadig flere bestiller time på Helsenorge.", "Norsk helsenett"),
-    ("1.3", "2024-03-01", "Endringen fra 2022 ligger innenfor usikkerheten i undersøkelsen.", "Helsedirektoratet"),
-    ("4.2", "2023-09-01", "Kjernejournal er tatt i bruk i de fleste kommuner; PLL er i utprøving.", "Norsk helsenett"),
-    ("4.2", "2024-09-01", "PLL tas i bruk i flere kommuner etter utprøvingen i Bergen.", "Norsk helsenett"),
-    ("4.2.2", "2024-03-01", "Oppslag per uke (snitt i året), sammenlignbart med utgangspunktet.", "Norsk helsenett"),
-    ("5.2", "2024-03-01", "Forsinkelser i utvikling skyldes særlig prioriteringer i porteføljen.", "Helsedirektoratet"),
+    ("1.1", "2023-03-01", "Positive bevegelser: stadig flere bestiller time på Helsenorge.", "Norsk helsenett", ""),
+    ("1.3", "2024-03-01", "Endringen fra 2022 ligger innenfor usikkerheten i undersøkelsen.", "Helsedirektoratet", ""),
+    (
+        "4.2",
+        "2023-09-01",
+        "Kjernejournal er tatt i bruk i de fleste kommuner; PLL er i utprøving.",
+        "Norsk helsenett",
+        "",
+    ),
+    ("4.2", "2024-09-01", "PLL tas i bruk i flere kommuner etter utprøvingen i Bergen.", "Norsk helsenett", ""),
+    (
+        "4.2.2",
+        "2024-03-01",
+        "Oppslag per uke (snitt i året), sammenlignbart med utgangspunktet.",
+        "Norsk helsenett",
+        "",
+    ),
+    (
+        "5.2",
+        "2024-03-01",
+        "Forsinkelser i utvikling skyldes særlig prioriteringer i porteføljen.",
+        "Helsedirektoratet",
+        "",
+    ),
+    ("mal-1", "2024-03-01", "Digihelsestasjon er tatt i bruk i flere kommuner.", "Helsedirektoratet", "hoydepunkt"),
+    ("mal-1", "2024-03-01", "Bruken av timeavtaler på Helsenorge øker.", "Helsedirektoratet", "positiv_bevegelse"),
+    ("mal-2", "2024-03-01", "Innføringen av PLL tar lengre tid enn planlagt.", "Helsedirektoratet", "laeringspunkt"),
+    ("mal-4", "2024-03-01", "NUIT ba om tall for dokumentdeling per aktørtype.", "NUIT", "innspill"),
+    ("mal-5", "2024-03-01", "Veikartet planlegges per kvartal fra 2026.", "Helsedirektoratet", "grep"),
+    ("rapport", "2024-03-01", "6 av 16 indikatorer er gule; ingen er røde.", "Helsedirektoratet", "hoydepunkt"),
 )
 
 

@@ -26,7 +26,7 @@ def csv_feed(
     demo: DemoWriter | None = None,
 ) -> Feed:
     """A Feed whose files are `;`-separated CSV checked by `spec`, stored in raw table `name`."""
-    columns = {"source_line": "bigint", **dict.fromkeys(spec.columns, "varchar")}
+    columns = {"source_line": "bigint", **dict.fromkeys(spec.all_columns, "varchar")}
     return Feed(
         name=name,
         folder=folder,
@@ -46,12 +46,15 @@ def parse_csv(con: duckdb.DuckDBPyConnection, file: InboxFile) -> ParsedFile:
     spec: CsvSpec = file.feed.extra["spec"]
     ctx = FileContext(file.name, file.period, known_municipality_codes(), manual_measure_ids(), catalog_ids())
     table = read_csv(file.path, spec.columns)
+    for row in table.rows:  # an optional column the file does not have is blank on every row
+        for column in spec.optional_columns:
+            row.values.setdefault(column, "")
     valid, quarantined = check_rows(table, spec, ctx)
-    columns = ["source_line", *spec.columns]
+    columns = ["source_line", *spec.all_columns]
     frame = pd.DataFrame(
-        [[row.line_number, *(row.values[c] for c in spec.columns)] for row in valid],
+        [[row.line_number, *(row.values[c] for c in spec.all_columns)] for row in valid],
         columns=columns,
-    ).astype({"source_line": "int64", **dict.fromkeys(spec.columns, "string")})
+    ).astype({"source_line": "int64", **dict.fromkeys(spec.all_columns, "string")})
     view = f"incoming_{file.feed.name}"
     con.register(view, frame)
     return ParsedFile(

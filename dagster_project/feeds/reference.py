@@ -27,9 +27,21 @@ def manual_measure_ids() -> frozenset[str]:
         )
 
 
+REPORT_COMMENT_ID = "rapport"  # a comment on the report as a whole (inputs.md)
+
+
+def goal_comment_id(goal_id: int | str) -> str:
+    """The comment id of a goal: mal-N (inputs.md)."""
+    return f"mal-{goal_id}"
+
+
 @cache
 def catalog_ids() -> frozenset[str]:
-    """Every measure_id and indicator_id: what a steward comment may be about."""
+    """What a steward comment may be about: every measure_id and indicator_id of any plan
+    version, every goal (mal-N) and the report as a whole (rapport)."""
     with (SEEDS_DIR / "measure_catalog.csv").open(encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    return frozenset(row["measure_id"] for row in rows) | frozenset(row["indicator_id"] for row in rows)
+    with (SEEDS_DIR / "goals.csv").open(encoding="utf-8") as f:
+        goals = frozenset(goal_comment_id(row["goal_id"]) for row in csv.DictReader(f))
+    measures = frozenset(row["measure_id"] for row in rows) | frozenset(row["indicator_id"] for row in rows)
+    return measures | goals | {REPORT_COMMENT_ID}

@@ -63,6 +63,12 @@ class CsvSpec:
     row_rules: list[RowRule]
     key: tuple[str, ...]  # unique within the file; later duplicates are quarantined
     file_rules: list[FileRule] = field(default_factory=list)
+    # Columns added to a contract later: a file without them stays valid (read as blank).
+    optional_columns: list[str] = field(default_factory=list)
+
+    @property
+    def all_columns(self) -> list[str]:
+        return [*self.columns, *self.optional_columns]
 
 
 # --------------------------------------------------------------------------- building blocks
@@ -165,7 +171,34 @@ def manual_period(row: Row, ctx: FileContext) -> list[Violation]:
 
 def catalog_id(row: Row, ctx: FileContext) -> list[Violation]:
     if row["id"] not in ctx.catalog_ids:
-        return [Violation("unknown_id", f"id {row['id']!r} is neither a measure_id nor an indicator_id of the catalog")]
+        return [
+            Violation(
+                "unknown_id",
+                f"id {row['id']!r} is neither a measure_id nor an indicator_id of the catalog, mal-N (1-5) nor rapport",
+            )
+        ]
+    return []
+
+
+# Seed 001's headings for a goal's or the report's comments (inputs.md, kategori).
+COMMENT_CATEGORIES = frozenset({"hoydepunkt", "positiv_bevegelse", "laeringspunkt", "innspill", "grep"})
+
+
+def comment_category(row: Row, ctx: FileContext) -> list[Violation]:
+    """kategori: blank, or one of seed 001's headings, and only for mal-N and rapport."""
+    category = row.get("kategori", "")
+    if not category:
+        return []
+    if category not in COMMENT_CATEGORIES:
+        return [
+            Violation(
+                "invalid_category", f"kategori {category!r} is not one of {', '.join(sorted(COMMENT_CATEGORIES))}"
+            )
+        ]
+    if not (row["id"].startswith("mal-") or row["id"] == "rapport"):
+        return [
+            Violation("category_not_allowed", f"kategori {category!r} is for mal-N and rapport only, not {row['id']!r}")
+        ]
     return []
 
 

@@ -29,7 +29,7 @@ import vl_convert as vlc
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dagster_project.feeds.registry import display_names
-from dagster_project.presentation.status import resolve_as_of
+from dagster_project.presentation.status import has_plan_versions, resolve_as_of
 from dagster_project.publication.publish import open_publication
 from dagster_project.settings import WarehousePaths
 
@@ -87,6 +87,7 @@ class MeasureView:
     comment: str | None
     comment_author: str | None
     chart_svg: str | None
+    notes: list[str] = field(default_factory=list)  # bokmål: expired target, moving away, why no target
 
 
 @dataclass
@@ -100,27 +101,113 @@ class IndicatorView:
 
 
 @dataclass
+class CommentView:
+    heading: str
+    text: str
+    author: str | None
+
+
+# Seed 001's headings for a goal's or the report's comments, in the slides' order (kategori, inputs.md).
+COMMENT_HEADINGS = {
+    "hoydepunkt": "Høydepunkter",
+    "positiv_bevegelse": "Positive bevegelser",
+    "laeringspunkt": "Læringspunkter",
+    "innspill": "Innspill fra NUIT",
+    "grep": "Pågående grep",
+    None: "Kommentar",
+}
+
+
+@dataclass
+class InitiativeView:
+    initiative_id: str
+    name: str
+    owner: str | None
+    status: str
+    summary: str  # bokmål: due, done, late, pointing to red
+
+
+@dataclass
 class GoalView:
     goal_id: int
     name: str
     counts: dict[str, int]
     indicators: list[IndicatorView] = field(default_factory=list)
+    comments: list[CommentView] = field(default_factory=list)
+    initiatives: list[InitiativeView] = field(default_factory=list)
+
+
+def initiatives_by_goal(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[int, list[InitiativeView]]:
+    """Seed 000 figure 6's "Status initiativ": each strategic initiative's status as of as_of
+    (marts.initiative_status_daily), per goal; a publication from before has none."""
+    found = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'marts' and table_name = 'initiative_status_daily'"
+    ).fetchone()[0]
+    if not found:
+        return {}
+    rows = con.execute(
+        "select * from marts.initiative_status_daily where as_of_date = ? order by initiative_id", [as_of]
+    ).df()
+    by_goal: dict[int, list[InitiativeView]] = {}
+    for r in rows.itertuples():
+        if r.status == "no_data":
+            summary = "Ingen delmål i veikartet er knyttet til initiativet."
+        else:
+            summary = f"{r.n_due} av {r.n_subgoals} delmål forfalt, {r.n_done} fullført, {r.n_late} forsinket" + (
+                f", {r.n_pointing_to_red} peker mot rødt" if r.n_pointing_to_red else ""
+            )
+        owner = r.owner if pd.notna(r.owner) else None
+        view = InitiativeView(r.initiative_id, r.name_nb, owner, r.status, summary)
+        by_goal.setdefault(int(r.goal_id), []).append(view)
+    return by_goal
+
+
+def comments_in_force(con: duckdb.DuckDBPyConnection, as_of: date) -> dict[int | None, list[CommentView]]:
+    """The goal (mal-N, keyed by N) and report (rapport, keyed by None) comments in force on
+    as_of, under seed 001's headings in the slides' order; a publication from before has none."""
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = 'report_comments'"
+    ).fetchone()[0]
+    if not found:
+        return {}
+    rows = con.execute(
+        "select goal_id, comment_category, comment_nb, comment_author from marts.report_comments "
+        "where valid_from <= ? and (valid_until is null or ? < valid_until) order by valid_from",
+        [as_of, as_of],
+    ).fetchall()
+    order = list(COMMENT_HEADINGS)
+    by_goal: dict[int | None, list[CommentView]] = {}
+    for goal_id, category, text, author in sorted(rows, key=lambda r: order.index(r[1])):
+        key = None if goal_id is None else int(goal_id)
+        by_goal.setdefault(key, []).append(CommentView(COMMENT_HEADINGS[category], text, author))
+    return by_goal
 
 
 def _read(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
     return con.execute(sql).df()
 
 
+def chart_dates(dates: pd.Series | list, status_grain: str) -> pd.Series:
+    """Where a point is drawn: a yearly value in the middle of its own year (at its period end,
+    31 December, it would sit under the next year's tick); a monthly one at its period end."""
+    stamps = pd.Series(pd.to_datetime(dates))
+    if status_grain == "year":
+        return pd.to_datetime(stamps.dt.year.astype(str) + "-07-01")
+    return stamps
+
+
 def trajectory_chart(measure: pd.Series, values: pd.DataFrame) -> str | None:
     """Values over time with the expected line from baseline to target, as SVG."""
     if values.empty:
         return None
-    frame = values.assign(date=pd.to_datetime(values["period_end_date"]))
+    grain = getattr(measure, "status_grain", "month")
+    frame = values.assign(date=chart_dates(values["period_end_date"], grain).to_numpy())
     layers = []
     if pd.notna(measure.baseline_value) and pd.notna(measure.target_value) and pd.notna(measure.baseline_date):
         line = pd.DataFrame(
             {
-                "date": pd.to_datetime([measure.baseline_date, f"{int(measure.target_year)}-12-31"]),
+                "date": chart_dates([measure.baseline_date, f"{int(measure.target_year)}-12-31"], grain).to_numpy(),
                 "value": [measure.baseline_value, measure.target_value],
                 "serie": ["Forventet bane", "Forventet bane"],
             }
@@ -136,7 +223,11 @@ def trajectory_chart(measure: pd.Series, values: pd.DataFrame) -> str | None:
     layers.append(
         alt.Chart(frame)
         .mark_line(point=len(frame) < 30, color="#1f4e79")
-        .encode(x=alt.X("date:T", title=None), y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)))
+        .encode(
+            # Years on the axis (a month name without its year says little over 2021-2025).
+            x=alt.X("date:T", title=None, axis=alt.Axis(format="%Y", tickCount={"interval": "year", "step": 1})),
+            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        )
     )
     chart = alt.layer(*layers).properties(width=300, height=100)
     return vlc.vegalite_to_svg(chart.to_dict(), format_locale=NUMBER_LOCALE, time_format_locale="nb-NO")
@@ -204,10 +295,33 @@ def roadmap_summary(con: duckdb.DuckDBPyConnection, goals: pd.DataFrame) -> tupl
     return _norwegian_date(snapshot) or None, views
 
 
+def plan_in_force(con: duckdb.DuckDBPyConnection, status: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """The catalog and the plan version that judge the status rows (the version in force on
+    their as-of date); a publication from before plan versions: dim_measure and the 2023 plan."""
+    if not has_plan_versions(con) or status.empty:
+        plan = {"title": "Plan for realisering", "strategy": "Nasjonal e-helsestrategi 2023–2030", "owner": None}
+        return _read(con, "select * from marts.dim_measure"), plan
+    version = status.plan_version.iloc[0]
+    measures = con.execute("select * from marts.dim_measure_version where plan_version = ?", [version]).df()
+    plan = con.execute("select * from marts.dim_plan_version where plan_version = ?", [version]).df().iloc[0]
+    # The owner on the status's own date (Direktoratet for e-helse in 2023), not the publication's.
+    owner = con.execute(
+        "select owner from marts.dim_plan_owner where plan_version = ? and valid_from <= ? "
+        "and (valid_to is null or ? <= valid_to)",
+        [version, status.as_of_date.iloc[0], status.as_of_date.iloc[0]],
+    ).fetchone()
+    return measures, {
+        "title": plan.title,
+        "strategy": plan.strategy,
+        "owner": owner[0] if owner else plan.owner,
+        "version": version,
+    }
+
+
 def build_report_data(con: duckdb.DuckDBPyConnection, as_of: date) -> dict:
     """Everything the report shows, as of `as_of`, from one publication."""
-    measures = _read(con, "select * from marts.dim_measure")
     status = con.execute("select * from marts.measure_status_daily where as_of_date = ?", [as_of]).df()
+    measures, plan = plan_in_force(con, status)
     goals = con.execute("select * from marts.goal_summary_daily where as_of_date = ? order by goal_id", [as_of]).df()
     trend = con.execute(
         "select as_of_date, n_yellow, n_red, n_green from marts.goal_summary_history "
@@ -218,7 +332,8 @@ def build_report_data(con: duckdb.DuckDBPyConnection, as_of: date) -> dict:
         """
         select f.measure_id, f.period, f.period_end_date, f.value, f.ci_low, f.ci_high, f.n
         from marts.fct_measure_value as f
-        inner join marts.dim_measure as d on f.measure_id = d.measure_id
+        inner join (select distinct measure_id, status_grain from marts.dim_measure) as d
+            on f.measure_id = d.measure_id
         where f.geography_level = 'national' and f.value is not null and f.period_end_date <= ?
           and (
               (d.status_grain = 'month' and length(f.period) = 7)
@@ -244,7 +359,13 @@ def build_report_data(con: duckdb.DuckDBPyConnection, as_of: date) -> dict:
         "select check_name, table_name, description, severity, passed, failing_rows, accepted_by, "
         "acceptance_reason from marts.publication_checks where not passed order by severity, check_name",
     )
+    # An empty acceptance is NULL in the table and NaN in pandas, and NaN is true in a template:
+    # it showed "Akseptert av nan: nan" beside every check when an acceptance file existed.
+    checks = checks.astype(object).where(checks.notna(), None)
     return {
+        "plan": plan,
+        "comments": comments_in_force(con, as_of),
+        "initiatives": initiatives_by_goal(con, as_of),
         "measures": measures,
         "status": status,
         "goals": goals,
@@ -263,19 +384,57 @@ def trend_chart(trend: pd.DataFrame) -> str | None:
     frame = trend.melt(id_vars="as_of_date", value_vars=["n_green", "n_yellow", "n_red"], var_name="status")
     frame["status"] = frame["status"].map({"n_green": "Grønn", "n_yellow": "Gul", "n_red": "Rød"})
     frame["as_of_date"] = pd.to_datetime(frame["as_of_date"])
+    # One tick per year over a long history, else one per month or quarter: never the same
+    # month named twice on the axis.
+    months = len(trend)
+    if months > 24:
+        ticks, label = {"interval": "year", "step": 1}, "%Y"
+    else:
+        ticks, label = {"interval": "month", "step": 1 if months <= 8 else 3}, "%b %Y"
     scale = alt.Scale(domain=["Grønn", "Gul", "Rød"], range=[STATUS[k]["colour"] for k in ("green", "yellow", "red")])
+    dashes = alt.Scale(domain=["Grønn", "Gul", "Rød"], range=[[1, 0], [6, 3], [2, 2]])
     chart = (
         alt.Chart(frame)
         .mark_line(point=len(trend) < 40)
         .encode(
-            x=alt.X("as_of_date:T", title=None),
-            y=alt.Y("value:Q", title="Indikatorer"),
-            color=alt.Color("status:N", scale=scale, title=None),
-            strokeDash=alt.StrokeDash("status:N", title=None),
+            # Month and year on the axis (not bare month names), a few ticks, level labels.
+            x=alt.X(
+                "as_of_date:T",
+                title="Månedsslutt",
+                axis=alt.Axis(format=label, labelAngle=0, tickCount=ticks, labelFontSize=11, titleFontSize=11),
+            ),
+            y=alt.Y(
+                "value:Q",
+                title="Antall indikatorer",
+                axis=alt.Axis(tickMinStep=1, format="d", labelFontSize=11, titleFontSize=11),
+            ),
+            # One legend: colour and dash pattern tell the same status.
+            color=alt.Color("status:N", scale=scale, title="Status", legend=alt.Legend(orient="top")),
+            strokeDash=alt.StrokeDash("status:N", scale=dashes, legend=None),
         )
-        .properties(width=640, height=140)
+        .properties(width=640, height=160)
     )
     return vlc.vegalite_to_svg(chart.to_dict(), format_locale=NUMBER_LOCALE, time_format_locale="nb-NO")
+
+
+def measure_notes(measure: pd.Series, state: pd.Series) -> list[str]:
+    """What the colour alone does not say, in bokmål: an expired target, a value going backwards,
+    and why a measure with a target in the plan is still 'Uten måltall'."""
+    notes = []
+    if bool(getattr(state, "target_expired", False)) and pd.notna(state.target_year):
+        notes.append(
+            f"Måltallet gjaldt til 31.12.{int(state.target_year)}; planen har ikke gitt et nytt, "
+            "så statusen måles fortsatt mot dette."
+        )
+    if bool(getattr(state, "moving_away", False)):
+        notes.append("Verdien er dårligere enn utgangspunktet: indikatoren beveger seg bort fra målet.")
+    if pd.notna(measure.target_value) and pd.isna(measure.baseline_value):
+        notes.append(
+            f"Planen gir måltall, men ikke et tallfestet utgangspunkt ({measure.baseline_note}): uten "
+            "utgangspunkt kan fremgangen mot måltallet ikke måles, så statusen blir «Uten måltall» "
+            "når det finnes verdier."
+        )
+    return notes
 
 
 def _measure_view(measure: pd.Series, state: pd.Series, values: pd.DataFrame) -> MeasureView:
@@ -306,6 +465,7 @@ def _measure_view(measure: pd.Series, state: pd.Series, values: pd.DataFrame) ->
         comment=state.comment_nb if pd.notna(state.comment_nb) else None,
         comment_author=state.comment_author if pd.notna(state.comment_author) else None,
         chart_svg=trajectory_chart(measure, own),
+        notes=measure_notes(measure, state),
     )
 
 
@@ -324,7 +484,14 @@ def build_views(data: dict) -> tuple[list[GoalView], list[MeasureView]]:
             "no_data": goal.n_no_data,
             "no_target": goal.n_no_target,
         }
-        view = GoalView(int(goal.goal_id), goal.goal_name_nb, counts)
+        goal_comments = data["comments"].get(int(goal.goal_id), [])
+        view = GoalView(
+            int(goal.goal_id),
+            goal.goal_name_nb,
+            counts,
+            comments=goal_comments,
+            initiatives=data["initiatives"].get(int(goal.goal_id), []),
+        )
         in_goal = measures[measures.goal_id == goal.goal_id]
         in_goal = in_goal.iloc[sorted(range(len(in_goal)), key=lambda i: _measure_order(in_goal.measure_id.iloc[i]))]
         for indicator_id, group in in_goal.groupby("indicator_id", sort=False):
@@ -369,6 +536,8 @@ def render_html(con: duckdb.DuckDBPyConnection, as_of: date | None = None, today
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     template = env.get_template("status_report.html.j2")
     return template.render(
+        plan=data["plan"],
+        report_comments=data["comments"].get(None, []),
         status=STATUS,
         goals=goals,
         others=others,

@@ -37,7 +37,7 @@ class AsOfOutOfRange(Exception):
 
 def resolve_as_of(con: duckdb.DuckDBPyConnection, as_of: date | None) -> date:
     """The as-of date to show: the publication's own by default; another date must lie within
-    measure_status_daily (from the earliest baseline to the publication's as-of date)."""
+    measure_status_daily (from the first plan version's valid_from to the publication's as-of date)."""
     first, last = con.execute("select min(as_of_date), max(as_of_date) from marts.measure_status_daily").fetchone()
     if as_of is None:
         return con.execute("select max(as_of_date) from marts.measure_status").fetchone()[0]
@@ -49,15 +49,44 @@ def resolve_as_of(con: duckdb.DuckDBPyConnection, as_of: date | None) -> date:
     return as_of
 
 
+def has_plan_versions(con: duckdb.DuckDBPyConnection) -> bool:
+    """True for a publication with the plan over time (issue 21): measure_status_daily has
+    plan_version and target steps; an archived publication from before has neither."""
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.columns where table_schema = 'marts' "
+            "and table_name = 'measure_status_daily' and column_name = 'target_expired'"
+        ).fetchone()[0]
+    )
+
+
+def target_label(target: float | None, target_year: int | None, expired: bool) -> str:
+    """The target with its step's year; an expired step says so (indicators.md: never judged
+    silently as if the target were current)."""
+    if target is None:
+        return "-"
+    if target_year is None:
+        return _number(target)
+    return f"{_number(target)} ({target_year}{', utløpt' if expired else ''})"
+
+
 def format_status(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> str:
     """Status per measure and goal as of a date, read from the publication's daily status rows."""
     day = resolve_as_of(con, as_of)
+    if has_plan_versions(con):
+        target_columns = "s.target_year, s.target_expired"
+        measure_table = (
+            "marts.dim_measure_version as m on s.measure_id = m.measure_id and s.plan_version = m.plan_version"
+        )
+    else:
+        target_columns = "null as target_year, false as target_expired"
+        measure_table = "marts.dim_measure as m on s.measure_id = m.measure_id"
     measures = con.execute(
-        """
+        f"""
         select s.measure_id, m.name_nb, s.latest_period, s.latest_value, s.target_value, s.status,
-               s.status_is_uncertain
+               s.status_is_uncertain, {target_columns}
         from marts.measure_status_daily as s
-        inner join marts.dim_measure as m on s.measure_id = m.measure_id
+        inner join {measure_table}
         where s.as_of_date = ?
         order by s.goal_id, cast(string_split(s.measure_id, '.')[2] as int) nulls first,
                  coalesce(cast(string_split(s.measure_id, '.')[3] as int), 0)
@@ -80,10 +109,10 @@ def format_status(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> 
             (name[:48] + "…") if len(name) > 49 else name,
             period or "-",
             _number(value),
-            _number(target),
+            target_label(target, target_year, expired),
             STATUS_LABELS.get(status, status) + (" (usikker)" if uncertain else ""),
         ]
-        for mid, name, period, value, target, status, uncertain in measures
+        for mid, name, period, value, target, status, uncertain, target_year, expired in measures
     ]
     out = [f"Status per {day:%d.%m.%Y}: publication {publication[0]} ({publication[1]:%Y-%m-%d %H:%M} UTC)", ""]
     out.append(format_table(["measure", "name", "latest period", "value", "target", "status"], rows))
@@ -107,4 +136,11 @@ def format_status(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> 
     total = next(g for g in goals if g[0] == 0)
     out.append("")
     out.append(f"{total[4]}/{total[2]} strategiske e-helseindikatorer er gule, {total[5]}/{total[2]} røde.")
+    expired_years = sorted({int(m[7]) for m in measures if m[8]})
+    if expired_years:
+        out.append(
+            "Måltallene gjaldt til "
+            + ", ".join(f"31.12.{year}" for year in expired_years)
+            + ": de er utløpt, og statusen måles fortsatt mot siste måltall i planen til en ny versjon gir nye."
+        )
     return "\n".join(out)

@@ -42,6 +42,15 @@ PUBLISHED_TABLES = (
     "kjernejournal_lookups_monthly",
     "pll_usage_monthly",
     "roadmap_subgoals",
+    # The plan over time (issue 21).
+    "dim_plan_version",
+    "dim_plan_owner",
+    "dim_measure_version",
+    "measure_targets",
+    "report_comments",
+    "initiative_status",
+    "initiative_status_history",
+    "initiative_status_daily",
 )
 # Column names that would mean person-level data leaked into a published table.
 FORBIDDEN_COLUMNS = re.compile(r"fnr|fodselsnummer|hpr|pseudonym|respondent|pasient_id", re.IGNORECASE)

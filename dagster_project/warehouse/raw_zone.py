@@ -97,11 +97,17 @@ def write_load(
     return path
 
 
+def parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> set[str]:
+    return {row[0] for row in con.execute(f"describe select * from read_parquet('{path}')").fetchall()}
+
+
 def ensure_tables(zone: RawZone, con: duckdb.DuckDBPyConnection, tables: dict[str, dict[str, str]]) -> None:
-    """The zero-row schema file of every table and of the quarantine (written once)."""
+    """The zero-row schema file of every table and of the quarantine (written once, and again when
+    a feed declares a column it lacks: an optional column added to a contract later, so older file
+    versions read it as NULL)."""
     for name, columns in tables.items():
         path = zone.root / name / SCHEMA_PARTITION / "part-0.parquet"
-        if not path.exists():
+        if not path.exists() or not set(columns) <= parquet_columns(con, path):
             write_parquet(con, empty_select(columns), path, zone.tmp_dir)
     schema = zone.quarantine_dir / "_schema.parquet"
     if not schema.exists():

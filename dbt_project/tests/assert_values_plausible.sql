@@ -7,6 +7,6 @@ select
     v.measure_id, v.period, v.geography_level, v.geography_code, v.value,
     c.plausible_min, c.plausible_max
 from {{ ref('fct_measure_value') }} as v
-join {{ ref('measure_catalog') }} as c on c.measure_id = v.measure_id
+join {{ ref('int_measure_versions_latest') }} as c on c.measure_id = v.measure_id
 where v.value is not null
   and (v.value < c.plausible_min or v.value > c.plausible_max or isnan(v.value))

@@ -66,3 +66,27 @@ def test_the_report_loads_in_chromium_without_errors_and_shows_the_goal_summary(
     assert headline.startswith(f"{n_yellow} av {n_indicators} strategiske e-helseindikatorer er gule")
     assert indicators == n_indicators == 16
     assert shot.stat().st_size > 50_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_report_reads_the_plan_from_the_publication_as_a_council_member_would(
+    published_env, tmp_path: Path
+) -> None:
+    """Issue 21: the headline before everything else, the plan's strategy, title and owner from
+    dim_plan_version, "Status initiativ" per goal, the expired 2025 targets and 5.1's missing
+    baseline said in bokmål, goal and report comments under seed 001's headings."""
+    inbox, warehouse = published_env
+    published = WarehousePaths(warehouse).published_db
+    html = write_report(published, tmp_path / "report.html").read_text(encoding="utf-8")
+
+    body = html[html.index("<body") :]
+    assert body.index('id="headline"') < body.index('id="oppsummering-delmaal"') < body.index('id="mal-1"')
+    assert "Nasjonal e-helsestrategi 2023–2030" in html and "<em>Plan for realisering 2023</em>" in html
+    assert "(eier: Helsedirektoratet)" in html  # the owner on the publication's date (2026)
+    assert "ikke blant de 16" in html
+    for goal_id in range(1, 6):
+        assert f'id="initiativ-mal-{goal_id}"' in html
+    assert html.count('class="initiative"') == 17
+    # The publication is as of today, after 31.12.2025: every target has expired, and says so.
+    assert "Måltallet gjaldt til 31.12.2025" in html and "Måltallet gjaldt til 31.12.2024" in html
+    assert "Planen gir måltall, men ikke et tallfestet utgangspunkt (Utprøving 2023: ingen baseline)" in html
+    assert "nan" not in re.sub(r"<svg.*?</svg>", "", html, flags=re.DOTALL)

@@ -48,8 +48,9 @@ def test_a_status_as_of_a_past_date_is_what_a_run_as_of_that_date_publishes(publ
             ["1.1.2", "2023-06-01", "Senere enn as-of-datoen.", "B"],
         ],
     )
-    assert run_pipeline().published  # as of today: the daily rows hold 31.12.2022 too
-    day = "2022-12-31"
+    assert run_pipeline().published  # as of today: the daily rows hold 31.03.2023 too
+    # The first plan version is valid from 2023-01-01: no status before (issue 21).
+    day = "2023-03-31"
     then = rows(
         paths.published_db,
         f"select {STATUS_COLUMNS}, comment_nb from marts.measure_status_daily where as_of_date = ? order by 1",
@@ -67,27 +68,28 @@ def test_a_status_as_of_a_past_date_is_what_a_run_as_of_that_date_publishes(publ
     assert outcome.ok and outcome.published, outcome.message
     now = rows(paths.published_db, f"select {STATUS_COLUMNS}, comment_nb from marts.measure_status order by 1")
     assert now == then
-    assert rows(paths.published_db, "select distinct as_of_date from marts.measure_status") == [(date(2022, 12, 31),)]
+    assert rows(paths.published_db, "select distinct as_of_date from marts.measure_status") == [(date(2023, 3, 31),)]
     assert rows(paths.published_db, "select * from marts.goal_summary order by goal_id") == goals_then
-    assert printed.startswith("Status per 31.12.2022")
+    assert printed.startswith("Status per 31.03.2023")
     statuses = {r[0]: r for r in now}
-    # Values of 2022 count as of 31.12.2022, and monthly measures are fresh then (not as of today).
+    # Values of 2022 count as of 31.03.2023, and monthly measures are fresh then (not as of today).
     assert statuses["1.1.1"][1] == "2022-12" and statuses["1.1.1"][5] != "no_data"
     # The indicator's comment in force on the day, for a measure without its own.
     assert statuses["1.1.2"][6] == statuses["1.1.1"][6] == "Positive bevegelser <script>alert(1)</script>"
 
-    # History: month ends from each baseline to the as-of date, nothing else.
+    # History: month ends from the plan's valid_from (not the baselines of 2022) to the as-of date.
     history = rows(
         paths.published_db,
         "select as_of_date, count(*) from marts.measure_status_history "
         "where measure_id = '1.1.1' group by 1 order by 1",
     )
-    assert [d for d, _ in history] == [date(2022, 9, 30), date(2022, 10, 31), date(2022, 11, 30), date(2022, 12, 31)]
-    assert rows(paths.published_db, "select count(*) from marts.goal_summary_history where goal_id = 0")[0][0] == 13
+    assert [d for d, _ in history] == [date(2023, 1, 31), date(2023, 2, 28), date(2023, 3, 31)]
+    assert rows(paths.published_db, "select count(*) from marts.goal_summary_history where goal_id = 0")[0][0] == 3
+    assert rows(paths.published_db, "select min(as_of_date) from marts.measure_status_daily") == [(date(2023, 1, 1),)]
 
     # The comment is escaped in the report, never rendered as HTML.
     html = write_report(paths.published_db, warehouse / "r.html").read_text(encoding="utf-8")
-    assert "Status per 31.12.2022" in html
+    assert "Status per 31.03.2023" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script" not in html
     # The steward's kommentar is published beside the manual value it explains.
     assert rows(
@@ -99,7 +101,7 @@ def test_an_archived_publication_renders_the_same_report_after_a_restatement(pub
     inbox, warehouse = published_env
     paths = WarehousePaths(warehouse)
     [first] = archived_publications(paths)
-    as_of = date(2022, 12, 31)
+    as_of = date(2023, 3, 31)
     archived = write_report(paths.published_db, tmp_path / "a.html", as_of, first, TODAY).read_text()
     current = write_report(paths.published_db, tmp_path / "c.html", as_of, None, TODAY).read_text()
     assert archived == current

@@ -23,6 +23,26 @@ from dagster_project.feeds.veikart_subgoals.demo import write_demo_files
 PHASES = frozenset({"utvikling", "innforing"})
 STATUSES = frozenset({"planlagt", "pagar", "fullfort", "utsatt", "avbrutt"})
 CLOSED = frozenset({"fullfort", "avbrutt"})
+# How precise planlagt_dato is (inputs.md); a quarter or a year is entered as its last day.
+PRECISIONS = frozenset({"dag", "kvartal", "aar"})
+QUARTER_ENDS = frozenset({"03-31", "06-30", "09-30", "12-31"})
+
+
+def planned_precision(row: Row, ctx: FileContext) -> list[Violation]:
+    """planlagt_presisjon is blank (dag), dag, kvartal or aar; a quarter or a year is entered as
+    its last day, so the delay rule counts from the right period."""
+    precision, planned = row.get("planlagt_presisjon", ""), row["planlagt_dato"]
+    if not precision:
+        return []
+    if precision not in PRECISIONS:
+        return [
+            Violation("invalid_precision", f"planlagt_presisjon {precision!r} is not one of dag, kvartal, aar or blank")
+        ]
+    if precision == "kvartal" and planned[5:] not in QUARTER_ENDS:
+        return [Violation("planned_date_not_period_end", f"planlagt_dato {planned} is not the last day of a quarter")]
+    if precision == "aar" and planned[5:] != "12-31":
+        return [Violation("planned_date_not_period_end", f"planlagt_dato {planned} is not the last day of a year")]
+    return []
 
 
 def completion_matches_status(row: Row, ctx: FileContext) -> list[Violation]:
@@ -81,9 +101,13 @@ FEED = csv_feed(
             completion_matches_status,
             no_forecast_when_closed,
             yes_no("prioritert_av_radsmodellen"),
+            planned_precision,
         ],
         key=("delmaal_id",),
         file_rules=[unique_or_reject("delmaal_id")],
+        # Later columns (issue 21): files without them stay valid. An initiativ_id the plan
+        # does not know is a warning (dbt test warn_unknown_initiative_ids), not a quarantine.
+        optional_columns=["initiativ_id", "planlagt_presisjon"],
     ),
     freshness=Freshness(100, 200),
     display_name="Veikart: delmål",

@@ -57,6 +57,18 @@ DELAY_RATE = {
     "utvikling": {2021: 0.20, 2022: 0.17, 2023: 0.18, 2024: 0.16, 2025: 0.15},
     "innforing": {2021: 0.12, 2022: 0.11, 2023: 0.12, 2024: 0.105, 2025: 0.10},
 }
+# The plan's strategic initiative each solution's sub-goals deliver (seed 000: 1.A Helsenorge,
+# 1.B digital hjemmeoppfølging, 2.B PLL, 4.A new information services, 4.B information sharing).
+INITIATIVES = {
+    "Kjernejournal": "4.A",
+    "Pasientens legemiddelliste": "2B",  # the plan's own spelling of 2.B: both are accepted
+    "Helsenorge": "1.A",
+    "Digital hjemmeoppfølging": "1.B",
+    "Felles plattform for dokumentdeling": "4.B",
+}
+# From this year the demo roadmap plans per quarter (seed 002: "planlagt per kvartal"): the
+# planned date is the quarter's last day and planlagt_presisjon is kvartal.
+FIRST_QUARTER_PLANNED_YEAR = 2026
 # Sub-goals planned per year across the five solutions: 2 of 12 is 17 %, 1 of 9 is 11 %.
 SUBGOALS_PER_YEAR = {"utvikling": 12, "innforing": 9}
 REVEAL_DAYS = 270  # a slip shows up in the forecasts over the nine months before the planned date
@@ -74,6 +86,8 @@ class SubGoal:
     completed: date  # when it is (or would have been) completed
     cancelled: date | None
     prioritised: bool
+    initiative: str = ""
+    precision: str = ""
 
     def row(self, day: date) -> list[str] | None:
         """The sub-goal as the roadmap shows it on `day`, or None before it was adopted."""
@@ -102,6 +116,8 @@ class SubGoal:
             completed,
             status,
             "ja" if self.prioritised else "nei",
+            self.initiative,
+            self.precision,
         ]
 
     @property
@@ -126,6 +142,9 @@ def plan_roadmap(seed: int) -> list[SubGoal]:
                 solution, goal, *titles = SOLUTIONS[(i + year) % len(SOLUTIONS)]
                 title = titles[phase_index][(year + i) % 3]
                 planned = date(year, 1, 1) + timedelta(days=int(rng.integers(20, 350)))
+                precision = "kvartal" if year >= FIRST_QUARTER_PLANNED_YEAR else ""
+                if precision:
+                    planned = quarter_end(planned)
                 delay = int(rng.integers(100, 320)) if i in delayed else int(rng.integers(-20, 70))
                 cancelled = None
                 adopted = planned - timedelta(days=int(rng.integers(400, 800)))
@@ -143,9 +162,17 @@ def plan_roadmap(seed: int) -> list[SubGoal]:
                         completed=planned + timedelta(days=delay),
                         cancelled=cancelled,
                         prioritised=bool(rng.random() < 0.4),
+                        initiative=INITIATIVES[solution],
+                        precision=precision,
                     )
                 )
     return sorted(subgoals, key=lambda s: (s.solution, s.planned, s.subgoal_id))
+
+
+def quarter_end(day: date) -> date:
+    """The last day of day's quarter."""
+    month = 3 * ((day.month - 1) // 3) + 3
+    return (date(day.year + month // 12, month % 12 + 1, 1)) - timedelta(days=1)
 
 
 def quarter_ends(first_month: str, last_month: str) -> Iterator[date]:
@@ -169,4 +196,4 @@ def write_demo_files(cfg) -> Iterator[tuple[str, bytes]]:  # noqa: ANN001 - Demo
     feed = feed_by_name("veikart_subgoals")
     roadmap = plan_roadmap(cfg.seed)
     for day in quarter_ends(cfg.first_month, cfg.last_month):
-        yield feed.inbox_path(day.isoformat()), snapshot_bytes(roadmap, day, feed.extra["spec"].columns)
+        yield feed.inbox_path(day.isoformat()), snapshot_bytes(roadmap, day, feed.extra["spec"].all_columns)

@@ -1,50 +1,57 @@
+-- The catalog of the plan version in force on the publication's as-of date
+-- (outputs.md: dim_measure stays one row per measure); before the first
+-- version's valid_from, the first version.
 with
 
-catalog as (
-    select * from {{ ref('measure_catalog') }}
+measure_versions as (
+    select * from {{ ref('dim_measure_version') }}
 ),
 
-goals as (
-    select * from {{ ref('goals') }}
+plan_versions as (
+    select * from {{ ref('plan_versions') }}
 ),
 
-indicators as (
-    select * from {{ ref('indicators') }}
+version_ranked as (
+    select
+        plan_version,
+        row_number() over (
+            order by
+                case when valid_from <= {{ as_of_date() }} then valid_from end desc nulls last,
+                valid_from asc
+        ) as version_rank
+    from plan_versions
 ),
 
 final as (
     select
-        catalog.measure_id,
-        catalog.indicator_id,
-        indicators.indicator_name_nb,
-        catalog.goal_id,
-        goals.goal_name_nb,
-        catalog.name_nb,
-        catalog.unit,
-        catalog.value_kind,
-        catalog.indicator_type,
-        catalog.source,
-        catalog.direction,
-        catalog.status_grain,
-        catalog.baseline_value,
-        catalog.baseline_period,
-        catalog.baseline_date,
-        catalog.baseline_note,
-        -- A relative target ("+20 %") is T = b * 1.20 (indicators.md).
-        coalesce(
-            catalog.target_value,
-            catalog.baseline_value * (1 + catalog.target_change_pct / 100.0)
-        ) as target_value,
-        catalog.target_change_pct,
-        catalog.target_year,
-        catalog.target_note,
-        coalesce(catalog.green_min, 0.9) as green_min,
-        coalesce(catalog.yellow_min, 0.5) as yellow_min,
-        catalog.is_headline,
-        catalog.is_person_level_count
-    from catalog
-    inner join goals on catalog.goal_id = goals.goal_id
-    inner join indicators on catalog.indicator_id = indicators.indicator_id
+        measure_versions.measure_id,
+        measure_versions.indicator_id,
+        measure_versions.indicator_name_nb,
+        measure_versions.goal_id,
+        measure_versions.goal_name_nb,
+        measure_versions.name_nb,
+        measure_versions.unit,
+        measure_versions.value_kind,
+        measure_versions.indicator_type,
+        measure_versions.source,
+        measure_versions.direction,
+        measure_versions.status_grain,
+        measure_versions.baseline_value,
+        measure_versions.baseline_period,
+        measure_versions.baseline_date,
+        measure_versions.baseline_note,
+        measure_versions.target_value,
+        measure_versions.target_change_pct,
+        measure_versions.target_year,
+        measure_versions.target_note,
+        measure_versions.green_min,
+        measure_versions.yellow_min,
+        measure_versions.is_headline,
+        measure_versions.is_person_level_count
+    from measure_versions
+    inner join version_ranked
+        on measure_versions.plan_version = version_ranked.plan_version
+        and version_ranked.version_rank = 1
 )
 
 select * from final

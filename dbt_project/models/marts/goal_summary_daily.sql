@@ -1,5 +1,5 @@
--- The council's summary as of every day of measure_status_daily: per goal,
--- the 16 headline indicators, each taking the worst status of its measures,
+-- The council's summary as of every day of measure_status_daily: per goal of
+-- the plan version in force that day, its headline indicators (16 in 2023), each taking the worst status of its measures,
 -- so "N/16 er gule" reads straight off the goal_id = 0 row. Worst first:
 -- red, yellow, no_data, green, no_target (a measure without a target never
 -- hides a yellow sibling; missing data ranks below yellow because it is a
@@ -11,7 +11,7 @@ measure_status as (
 ),
 
 measures as (
-    select * from {{ ref('dim_measure') }}
+    select * from {{ ref('dim_measure_version') }}
 ),
 
 goals as (
@@ -19,7 +19,7 @@ goals as (
 ),
 
 as_of_dates as (
-    select distinct as_of_date from measure_status
+    select * from {{ ref('int_status_as_of_dates') }}
 ),
 
 ranked as (
@@ -35,7 +35,9 @@ ranked as (
             else 5
         end as severity
     from measure_status
-    inner join measures on measure_status.measure_id = measures.measure_id
+    inner join measures
+        on measure_status.measure_id = measures.measure_id
+        and measure_status.plan_version = measures.plan_version
     where measures.is_headline
 ),
 
@@ -61,7 +63,7 @@ goal_days as (
         goals.goal_id,
         goals.goal_name_nb
     from goals
-    cross join as_of_dates
+    inner join as_of_dates on goals.plan_version = as_of_dates.plan_version
 ),
 
 per_goal as (

@@ -23,7 +23,13 @@ final as (
         latest_ci_low,
         latest_ci_high,
         comment_nb,
-        comment_author
+        comment_author,
+        plan_version,
+        target_year,
+        target_expired,
+        target_reached,
+        moving_away,
+        status_method_used
     from daily
     where as_of_date = {{ as_of_date() }}
 )

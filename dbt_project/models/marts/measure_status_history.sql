@@ -8,7 +8,7 @@ daily as (
 ),
 
 measures as (
-    select * from {{ ref('dim_measure') }}
+    select * from {{ ref('dim_measure_version') }}
 ),
 
 final as (
@@ -28,9 +28,17 @@ final as (
         daily.latest_ci_low,
         daily.latest_ci_high,
         daily.comment_nb,
-        daily.comment_author
+        daily.comment_author,
+        daily.plan_version,
+        daily.target_year,
+        daily.target_expired,
+        daily.target_reached,
+        daily.moving_away,
+        daily.status_method_used
     from daily
-    inner join measures on daily.measure_id = measures.measure_id
+    inner join measures
+        on daily.measure_id = measures.measure_id
+        and daily.plan_version = measures.plan_version
     where
         daily.as_of_date >= measures.baseline_date
         and (

@@ -18,7 +18,7 @@ measure_values as (
 ),
 
 catalog as (
-    select * from {{ ref('measure_catalog') }}
+    select * from {{ ref('int_measure_versions_latest') }}
 ),
 
 municipalities as (

@@ -17,7 +17,7 @@ observations as (
 ),
 
 catalog as (
-    select * from {{ ref('measure_catalog') }}
+    select * from {{ ref('int_measure_versions_latest') }}
 ),
 
 feed_values as (

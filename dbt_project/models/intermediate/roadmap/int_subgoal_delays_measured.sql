@@ -2,6 +2,12 @@
 -- completion date, or if not completed the forecast, or the snapshot date when the forecast
 -- is blank or earlier, against the planned date. The threshold of a significant delay is the
 -- catalog's, of the measure of the sub-goal's phase (5.2 development, 5.3 rollout).
+-- A sub-goal planned to a quarter or a year (planned_precision) is late by whole periods, from
+-- the planned quarter (year) to the quarter (year) of the judged date: k quarters are 3k
+-- months, k years 12k, significant when more than the significant delay in months (90 days
+-- are 3). So a one-quarter slip is late, never significant (Q2 -> Q3 is 92 days, Q4 -> Q1
+-- 90), and a year slip is always significant (inputs.md, "Delay with a coarse plan"). This is
+-- the one home of the delay rule: 5.2/5.3, roadmap_subgoals and initiative_status read it.
 with
 
 subgoals as (
@@ -9,7 +15,7 @@ subgoals as (
 ),
 
 catalog as (
-    select * from {{ ref('measure_catalog') }}
+    select * from {{ ref('int_measure_versions_latest') }}
 ),
 
 phased as (
@@ -35,9 +41,33 @@ measured as (
     select
         referenced.*,
         catalog.significant_delay_days,
-        {{ dbt.datediff('referenced.planned_on', 'referenced.judged_on', 'day') }} as delay_days
+        {{ dbt.datediff('referenced.planned_on', 'referenced.judged_on', 'day') }} as delay_days,
+        case referenced.planned_precision
+            when 'kvartal' then 3 * (
+                4 * (extract(year from referenced.judged_on) - extract(year from referenced.planned_on))
+                + extract(quarter from referenced.judged_on)
+                - extract(quarter from referenced.planned_on)
+            )
+            when 'aar' then 12 * (
+                extract(year from referenced.judged_on) - extract(year from referenced.planned_on)
+            )
+        end as delay_months
     from referenced
     inner join catalog on referenced.measure_id = catalog.measure_id
+),
+
+judged as (
+    select
+        *,
+        case
+            when planned_precision = 'dag' then delay_days > 0
+            else delay_months > 0
+        end as is_late,
+        case
+            when planned_precision = 'dag' then delay_days > significant_delay_days
+            else delay_months > significant_delay_days / 30.0
+        end as is_significant
+    from measured
 ),
 
 final as (
@@ -57,9 +87,13 @@ final as (
         judged_on,
         delay_days,
         significant_delay_days,
-        coalesce(delay_days > significant_delay_days, false) as is_significantly_delayed,
-        coalesce(delay_days > significant_delay_days and status <> 'fullfort', false) as points_to_red
-    from measured
+        initiative_id,
+        planned_precision,
+        delay_months,
+        coalesce(is_late, false) as is_late,
+        coalesce(is_significant, false) as is_significantly_delayed,
+        coalesce(is_significant and status <> 'fullfort', false) as points_to_red
+    from judged
 )
 
 select * from final

@@ -11,7 +11,9 @@ renamed as (
         id as catalog_id,
         cast(gjelder_fra as date) as valid_from,
         kommentar as comment_nb,
-        forfatter as comment_author
+        forfatter as comment_author,
+        -- hoydepunkt, positiv_bevegelse, laeringspunkt, innspill, grep; empty when blank.
+        nullif(kategori, '') as comment_category
     from source
 )
 

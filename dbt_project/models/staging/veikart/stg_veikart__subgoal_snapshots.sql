@@ -18,7 +18,14 @@ renamed as (
         cast(nullif(prognose_dato, '') as date) as forecast_on,
         cast(nullif(fullfort_dato, '') as date) as completed_on,
         status,
-        prioritert_av_radsmodellen = 'ja' as is_council_prioritised
+        prioritert_av_radsmodellen = 'ja' as is_council_prioritised,
+        -- The plan's initiative, in its published form: 1A is 1.A (indicators.md).
+        case
+            when initiativ_id is null or trim(initiativ_id) = '' then null
+            when trim(initiativ_id) like '%.%' then upper(trim(initiativ_id))
+            else upper(substring(trim(initiativ_id), 1, 1)) || '.' || upper(substring(trim(initiativ_id), 2))
+        end as initiative_id,
+        coalesce(nullif(planlagt_presisjon, ''), 'dag') as planned_precision
     from source
 )
 
