@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from dagster_project.feeds.hostile import scrub_identifiers
 from dagster_project.settings import EXPECTATIONS_DIR
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,8 @@ def load_acceptances(path: Path | None, known_checks: set[str]) -> list[Acceptan
             raise AcceptanceFileInvalid(f"{path.name} line 1: columns must be {';'.join(ACCEPTANCE_COLUMNS)}")
         acceptances = []
         for line_number, row in enumerate(reader, start=2):
-            values = {k.strip(): (v or "").strip() for k, v in row.items()}
+            # A steward's text is stored and published: an identifier typed into it is pseudonymised.
+            values = {k.strip(): scrub_identifiers((v or "").strip()) for k, v in row.items() if k is not None}
             if values["check"] not in known_checks:
                 raise AcceptanceFileInvalid(f"{path.name} line {line_number}: unknown check {values['check']!r}")
             if not values["reason"] or not values["accepted_by"]:
