@@ -82,20 +82,22 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_quality(args: argparse.Namespace) -> int:
     paths = _settings(args).paths
     from dagster_project.gate import quality
-    from dagster_project.gate.steward import format_quality
+    from dagster_project.gate.steward import format_quality, steward_view
 
     # Renders only when the site is older than the newest validation (a run launched from the Dagster UI).
     quality.build_data_docs(paths.root)
     print(format_quality(paths))
     _write_steward_page(paths)
-    return 0
+    # Non-zero when the latest attempt was refused (issue 22): a script or CI sees the refusal.
+    view = steward_view(paths)
+    return 1 if view is not None and view.refused_latest else 0
 
 
 def _write_steward_page(paths: WarehousePaths) -> None:
     """The steward's offline page (<warehouse>/quality.html): GX's Data Docs need the internet."""
     from dagster_project.gate.steward import STEWARD_PAGE_NAME, write_steward_page
 
-    page = write_steward_page(paths.working_db, paths.root / STEWARD_PAGE_NAME)
+    page = write_steward_page(paths, paths.root / STEWARD_PAGE_NAME)
     if page:
         print(f"quality page (works offline): {page}")
 

@@ -14,7 +14,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.gate.steward import format_quality
+from dagster_project import cli
+from dagster_project.gate.quality import load_suites
+from dagster_project.gate.steward import format_quality, steward_view
+from dagster_project.resources import WarehouseResource
+from dagster_project.resources.great_expectations import GreatExpectationsResource
 from dagster_project.runner import run_pipeline
 from dagster_project.settings import WarehousePaths
 
@@ -62,7 +66,11 @@ def test_a_90_percent_volume_collapse_blocks_publication_and_keeps_the_file(publ
     assert "2022-06" in outcome.message
     assert sha256(published) == before
     report = format_quality(WarehousePaths(warehouse))
-    assert "Quality gate REFUSED" in report and "'row_key': '2022-06'" in report
+    assert "Siste avviste forsøk (ikke publisert): AVVIST" in report and "'row_key': '2022-06'" in report
+    # The gate behind the live publication is shown beside it, labelled, with every check it ran.
+    published_gate = report.split("Siste avviste forsøk")[0]
+    assert "Kvalitetskontrollen bak gjeldende publisering: BESTÅTT" in published_gate
+    assert "[FEIL]" not in published_gate
     # The Data Docs are rendered once, after the refused run, from each suite's newest validation.
     index = Path(report.split("Data Docs: ")[1].split()[0])
     validations = warehouse / "gx" / "uncommitted" / "validations"
@@ -70,6 +78,33 @@ def test_a_90_percent_volume_collapse_blocks_publication_and_keeps_the_file(publ
     assert all(len(list(suite.glob("*/*/"))) == 1 for suite in validations.iterdir() if suite.is_dir())
     [usage_page] = (index.parent / "validations" / "raw__helsenorge_usage").rglob("*.html")
     assert "Failed" in usage_page.read_text()
+
+
+def test_the_steward_view_keeps_the_published_gate_and_the_refusal_after_a_partial_ui_run(
+    published_env, tmp_path: Path
+) -> None:
+    inbox, warehouse = published_env
+    paths = WarehousePaths(warehouse)
+    assert cli.main(["quality"]) == 0
+    published_checks = len(steward_view(paths).published.checks)
+    assert published_checks > 20
+
+    edit_usage(inbox, "2022-06", collapse)
+    assert not run_pipeline().ok
+    # A run from the Dagster UI that validates one suite, and passes.
+    suite = next(s for s in load_suites() if s.name == "raw__pll_monthly")
+    resource = GreatExpectationsResource(acceptances_file=str(tmp_path / "none.csv"))
+    outcome = resource.validate(suite, WarehouseResource(inbox=str(inbox), warehouse_dir=str(warehouse)), "ui-run")
+    assert not outcome.blocking_failures
+
+    view = steward_view(paths)
+    assert len(view.published.checks) == published_checks and view.published.count("failed") == 0
+    assert view.refused is not None and view.refused.count("failed") >= 1
+    assert any(c.name == "raw__helsenorge_usage.monthly_volume_change" for c in view.refused.shown)
+    assert cli.main(["quality"]) == 1  # the latest attempt was refused
+    page = (warehouse / "quality.html").read_text(encoding="utf-8")
+    assert 'lang="nb"' in page and "Siste avviste forsøk" in page and "bak gjeldende publisering" in page
+    assert "&#39;row_key&#39;: &#39;2022-06&#39;" in page or "'row_key': '2022-06'" in page
 
 
 def test_an_accepted_failure_publishes_with_the_acceptance_on_record(
