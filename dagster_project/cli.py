@@ -133,6 +133,21 @@ def cmd_dbt(args: argparse.Namespace) -> int:
     return subprocess.call(command, cwd=DBT_PROJECT_DIR, env=env)
 
 
+def cmd_raw_set_aside(args: argparse.Namespace) -> int:
+    paths = _settings(args).paths
+    from dagster_project.warehouse.damaged import set_aside
+
+    try:
+        moved = set_aside(paths.raw_zone, Path(args.file))
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 1
+    for target in moved:
+        print(f"set aside: {target}")
+    print("the next `ehelse run` loads the file again from the inbox")
+    return 0
+
+
 def cmd_dbt_sources(args: argparse.Namespace) -> int:
     from dagster_project.feeds.dbt_sources import SOURCES_FILE, write_sources_yml
 
@@ -216,13 +231,27 @@ def build_parser() -> argparse.ArgumentParser:
     dbt.set_defaults(func=cmd_dbt)
     sources = sub.add_parser("dbt-sources", help="write dbt's raw-zone sources yml from the feed registry")
     sources.set_defaults(func=cmd_dbt_sources)
+    raw = sub.add_parser("raw", help="look after the raw zone (a damaged file)")
+    raw_sub = raw.add_subparsers(dest="raw_command", required=True)
+    set_aside = raw_sub.add_parser(
+        "set-aside", help="move a damaged raw-zone file and its load aside; the next run reloads it from the inbox"
+    )
+    set_aside.add_argument("file", help="the file an error named")
+    _add_warehouse_argument(set_aside)
+    set_aside.set_defaults(func=cmd_raw_set_aside)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    from dagster_project.warehouse.damaged import DamagedRawFile
+
+    try:
+        return args.func(args)
+    except DamagedRawFile as damaged:
+        print(damaged, file=sys.stderr)  # the file and the command that sets it aside (issue 22)
+        return 1
 
 
 if __name__ == "__main__":

@@ -135,11 +135,12 @@ def test_an_expired_or_partial_acceptance_does_not_accept(
 ) -> None:
     inbox, warehouse = published_env
     edit_usage(inbox, "2022-06", collapse)
+    edit_usage(inbox, "2022-09", collapse)
     acceptances = tmp_path / "acceptances.csv"
     acceptances.write_text(
         "check;period;reason;accepted_by;expires_on\n"
-        "raw__helsenorge_usage.monthly_volume_change;2022-06;Outage;Kari;2099-12-31\n"  # 2022-07 not covered
-        "raw__helsenorge_usage.monthly_volume_change;2022-07;Outage;Kari;2020-01-01\n",  # expired
+        "raw__helsenorge_usage.monthly_volume_change;2022-06;Outage;Kari;2099-12-31\n"  # 2022-09 not covered
+        "raw__helsenorge_usage.monthly_volume_change;2022-09;Outage;Kari;2020-01-01\n",  # expired
         encoding="utf-8",
     )
     monkeypatch.setenv("EHELSE_ACCEPTANCES", str(acceptances))

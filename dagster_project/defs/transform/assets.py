@@ -25,6 +25,7 @@ from dagster_project.resources import WarehouseResource
 from dagster_project.resources.dbt import EhelseDbtCliResource
 from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from dagster_project.warehouse import spark_outputs, working_db
+from dagster_project.warehouse.damaged import DamagedRawFile, damaged_file
 from dagster_project.warehouse.faults import resource_failure_in_output
 
 _DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
@@ -125,9 +126,15 @@ def _raise_failed_tests(invocation, warehouse: WarehouseResource, run_id: str, e
     """Failed dbt tests named with their model, rule and failing keys, in the run's message and in
     audit.check_results (the steward's view), instead of "The dbt CLI process with command ..."."""
     try:
-        tests = dbt_tests.failed_tests(invocation.get_artifact("run_results.json"), invocation.manifest)
+        run_results = invocation.get_artifact("run_results.json")
     except (OSError, ValueError):
         return  # no run results (dbt stopped before writing them): dagster-dbt's error stands
+    for result in run_results.get("results", []):
+        # A model that could not read a raw-zone file truncated by hand: the file and the way out.
+        damaged = damaged_file(Exception(result.get("message") or ""), warehouse.paths.raw_zone)
+        if damaged is not None:
+            raise DamagedRawFile(damaged) from err
+    tests = dbt_tests.failed_tests(run_results, invocation.manifest)
     if not tests:
         return
     with warehouse.connect() as con:
