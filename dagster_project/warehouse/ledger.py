@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.feeds.hostile import scrub_identifiers
 from dagster_project.warehouse.damaged import DamagedRawFile, damaged_file
 from dagster_project.warehouse.raw_zone import RawZone, empty_select, write_parquet
 
@@ -412,16 +413,23 @@ def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
 def sha256_cached_by_stat(path: Path, cache: dict[str, list]) -> tuple[str, bool]:
     """sha256 of path, from cache when its size and mtime are as recorded there, else hashed.
 
-    cache maps str(path) to [size, mtime_ns, sha256] and is updated; the bool says whether
-    the file was read.
+    cache maps hash_cache_key(path) to [size, mtime_ns, sha256] and is updated; the bool says
+    whether the file was read.
     """
     stat = path.stat()
-    known = cache.get(str(path))
+    key = hash_cache_key(path)
+    known = cache.get(key)
     if known and known[:2] == [stat.st_size, stat.st_mtime_ns]:
         return known[2], False
     sha = sha256_of(path)
-    cache[str(path)] = [stat.st_size, stat.st_mtime_ns, sha]
+    cache[key] = [stat.st_size, stat.st_mtime_ns, sha]
     return sha, True
+
+
+def hash_cache_key(path: Path) -> str:
+    """The cache's key for a path: the path with a fødselsnummer in a file name pseudonymised
+    (the cache is a file the run writes; the pseudonym is the same each run)."""
+    return scrub_identifiers(str(path))
 
 
 def load_hash_cache(cache_file: Path) -> dict[str, list]:

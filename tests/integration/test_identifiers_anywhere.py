@@ -162,7 +162,9 @@ def _file_texts(root: Path) -> Iterator[tuple[Path, str]]:
 def _duckdb_text(path: Path) -> str:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        tables = con.execute("select table_schema, table_name from information_schema.tables").fetchall()
+        tables = con.execute(
+            "select table_schema, table_name from information_schema.tables where table_type = 'BASE TABLE'"
+        ).fetchall()
         return repr([con.execute(f'select * from "{s}"."{t}"').fetchall() for s, t in tables])
     finally:
         con.close()
