@@ -41,6 +41,11 @@ def collapse(rows: list[list[str]]) -> None:
         row[3], row[4] = str(int(row[3]) // 10), str(int(row[4]) // 10)
 
 
+def halve(rows: list[list[str]]) -> None:
+    for row in rows[1:]:
+        row[3], row[4] = str(int(row[3]) // 2), str(int(row[4]) // 2)
+
+
 def check_results(warehouse: Path) -> list[tuple]:
     con = duckdb.connect(str(WarehousePaths(warehouse).working_db), read_only=True)
     try:
@@ -89,8 +94,10 @@ def test_the_steward_view_keeps_the_published_gate_and_the_refusal_after_a_parti
     published_checks = len(steward_view(paths).published.checks)
     assert published_checks > 20
 
-    edit_usage(inbox, "2022-06", collapse)
-    assert not run_pipeline().ok
+    edit_usage(inbox, "2022-06", halve)  # a delivery halved by mistake: the README's case
+    outcome = run_pipeline()
+    assert not outcome.ok and not outcome.published and "2022-06" in outcome.message
+    assert "2022-07" not in outcome.message  # the correct month after it is not the one named
     # A run from the Dagster UI that validates one suite, and passes.
     suite = next(s for s in load_suites() if s.name == "raw__pll_monthly")
     resource = GreatExpectationsResource(acceptances_file=str(tmp_path / "none.csv"))
@@ -104,7 +111,8 @@ def test_the_steward_view_keeps_the_published_gate_and_the_refusal_after_a_parti
     assert cli.main(["quality"]) == 1  # the latest attempt was refused
     page = (warehouse / "quality.html").read_text(encoding="utf-8")
     assert 'lang="nb"' in page and "Siste avviste forsøk" in page and "bak gjeldende publisering" in page
-    assert "&#39;row_key&#39;: &#39;2022-06&#39;" in page or "'row_key': '2022-06'" in page
+    assert "&#39;row_key&#39;: &#39;2022-06&#39;" in page
+    assert "2022-06 erstattet " in page and "færre besøk" in page  # the restatement, named
 
 
 def test_an_accepted_failure_publishes_with_the_acceptance_on_record(
