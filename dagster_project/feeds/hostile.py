@@ -29,6 +29,10 @@ _DATA_TOKENS = re.compile(
 # Fields whose contract is a number of that size: a valid value's digits are data, not an
 # identifier (the lookup log's pasient_fnr and hpr_nummer are pseudonymised as their own fields).
 _NUMERIC_FIELDS = re.compile(r"^(antall_|verdi$|vekt$|virksomhet_orgnr$|source_row$|source_line$|rows_)")
+# Free text a steward or a source writes by hand: an HPR number typed into it is as much an
+# identifier as one in the wrong field, so its runs of 7 or more digits are pseudonymised even in
+# a valid row (a count in prose is written with spaces: "1 234 567").
+_FREE_TEXT_FIELDS = re.compile(r"^(kommentar|kilde|forfatter|tittel|navn|ansvarlig_virksomhet|losning|aldersgruppe)$")
 _NUMBER = re.compile(r"-?\d+([.,]\d+)?")
 _ORGNR = re.compile(r"\d{9}")
 
@@ -100,11 +104,15 @@ def scrub_values(values: dict) -> dict:
 
 def scrub_row(values: dict[str, str]) -> dict[str, str]:
     """A valid row's values as they may be stored: fødselsnummer-shaped text in any field but a
-    number field's own number (steward comments, titles, ids) replaced by its pseudonym."""
-    return {
-        name: value if _is_valid_number(name, value.strip()) else scrub_identifiers(value)
-        for name, value in values.items()
-    }
+    number field's own number (steward comments, titles, ids) replaced by its pseudonym, and in
+    free text also every run of 7 or more digits (an HPR number)."""
+    return {name: _scrub_stored(name, value) for name, value in values.items()}
+
+
+def _scrub_stored(name: str, value: str) -> str:
+    if _is_valid_number(name, value.strip()):
+        return value
+    return _scrub_long_runs(value) if _FREE_TEXT_FIELDS.match(name) else scrub_identifiers(value)
 
 
 def outside_inbox(path: Path, inbox: Path) -> str | None:

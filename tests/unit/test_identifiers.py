@@ -73,6 +73,12 @@ def test_a_valid_organisation_number_and_counts_keep_their_digits():
     assert VALID_FNR not in scrubbed["kommentar"]
 
 
+def test_an_hpr_number_in_free_text_is_pseudonymised_and_an_id_is_kept():
+    scrubbed = scrub_row({"kommentar": f"HPR-nr {HPR}, 1 234 567 besøk", "respondent_id": "10000234"})
+    assert HPR not in scrubbed["kommentar"] and "1 234 567 besøk" in scrubbed["kommentar"]
+    assert scrubbed["respondent_id"] == "10000234"
+
+
 def test_a_message_quoting_a_value_hides_its_identifier_and_keeps_its_counts():
     message = f"kommunenummer '{HPR}' is not a 4-digit code; antall_unike_brukere 1234567 > antall_besok 1234500"
     scrubbed = scrub_text(message)
