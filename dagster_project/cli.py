@@ -82,20 +82,22 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_quality(args: argparse.Namespace) -> int:
     paths = _settings(args).paths
     from dagster_project.gate import quality
-    from dagster_project.gate.steward import format_quality
+    from dagster_project.gate.steward import format_quality, steward_view
 
     # Renders only when the site is older than the newest validation (a run launched from the Dagster UI).
     quality.build_data_docs(paths.root)
     print(format_quality(paths))
     _write_steward_page(paths)
-    return 0
+    # Non-zero when the latest attempt was refused (issue 22): a script or CI sees the refusal.
+    view = steward_view(paths)
+    return 1 if view is not None and view.refused_latest else 0
 
 
 def _write_steward_page(paths: WarehousePaths) -> None:
     """The steward's offline page (<warehouse>/quality.html): GX's Data Docs need the internet."""
     from dagster_project.gate.steward import STEWARD_PAGE_NAME, write_steward_page
 
-    page = write_steward_page(paths.working_db, paths.root / STEWARD_PAGE_NAME)
+    page = write_steward_page(paths, paths.root / STEWARD_PAGE_NAME)
     if page:
         print(f"quality page (works offline): {page}")
 
@@ -137,6 +139,21 @@ def cmd_dbt(args: argparse.Namespace) -> int:
     # The engine setting picks the target (dbt reads DBT_TARGET unless --target is given).
     env = {**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), "DBT_TARGET": settings.engine}
     return subprocess.call(command, cwd=DBT_PROJECT_DIR, env=env)
+
+
+def cmd_raw_set_aside(args: argparse.Namespace) -> int:
+    paths = _settings(args).paths
+    from dagster_project.warehouse.damaged import set_aside
+
+    try:
+        moved = set_aside(paths.raw_zone, Path(args.file))
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 1
+    for target in moved:
+        print(f"set aside: {target}")
+    print("the next `ehelse run` loads the file again from the inbox")
+    return 0
 
 
 def cmd_dbt_sources(args: argparse.Namespace) -> int:
@@ -229,13 +246,27 @@ def build_parser() -> argparse.ArgumentParser:
     dbt.set_defaults(func=cmd_dbt)
     sources = sub.add_parser("dbt-sources", help="write dbt's raw-zone sources yml from the feed registry")
     sources.set_defaults(func=cmd_dbt_sources)
+    raw = sub.add_parser("raw", help="look after the raw zone (a damaged file)")
+    raw_sub = raw.add_subparsers(dest="raw_command", required=True)
+    set_aside = raw_sub.add_parser(
+        "set-aside", help="move a damaged raw-zone file and its load aside; the next run reloads it from the inbox"
+    )
+    set_aside.add_argument("file", help="the file an error named")
+    _add_warehouse_argument(set_aside)
+    set_aside.set_defaults(func=cmd_raw_set_aside)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    from dagster_project.warehouse.damaged import DamagedRawFile
+
+    try:
+        return args.func(args)
+    except DamagedRawFile as damaged:
+        print(damaged, file=sys.stderr)  # the file and the command that sets it aside (issue 22)
+        return 1
 
 
 if __name__ == "__main__":

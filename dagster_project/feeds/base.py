@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     import duckdb
@@ -156,27 +157,34 @@ def is_real_period(period: str, grain: Grain) -> bool:
 
 
 FIRST_PLAUSIBLE_YEAR = 2000
+# The day a period is judged by: Norway's. The Dagster partitions of the daily and monthly
+# feeds (defs/ingestion/assets.py) span the same periods in the same time zone, so a file
+# accepted here always has its partition (issue 22).
+PERIOD_TIMEZONE = "Europe/Oslo"
+
+
+def current_day() -> date:
+    return datetime.now(ZoneInfo(PERIOD_TIMEZONE)).date()
 
 
 def period_out_of_range(period: str, grain: Grain, today: date | None = None) -> str | None:
-    """Why a real period cannot be data (before 2000, or after today plus one period), or None.
+    """Why a real period cannot be data (before 2000, or after the current period), or None.
 
-    The one rule for periods in file names and in manual rows (decisions.md, issue 17):
-    one period ahead is allowed because a file may arrive for the running period.
+    The one rule for periods in file names and in manual rows (inputs.md, "Rules for every
+    file"): the running day, month or year is the last one accepted (decisions.md, issue 22).
     """
     if grain == "whole" or not is_real_period(period, grain):
         return None
-    today = today or date.today()
+    today = today or current_day()
     year = int(period[:4])
     if year < FIRST_PLAUSIBLE_YEAR:
         return f"period {period} is before {FIRST_PLAUSIBLE_YEAR}"
     if grain == "day":
-        latest = (today + timedelta(days=1)).isoformat()
+        latest = today.isoformat()
     elif grain == "month":
-        index = today.year * 12 + today.month  # the month after this one, 0-based month
-        latest = f"{index // 12:04d}-{index % 12 + 1:02d}"
+        latest = today.isoformat()[:7]
     else:
-        latest = str(today.year + 1)
+        latest = str(today.year)
     if period > latest:
-        return f"period {period} is after {latest} (today plus one period)"
+        return f"period {period} is after the current period {latest}"
     return None

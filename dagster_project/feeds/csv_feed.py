@@ -9,6 +9,7 @@ import pandas as pd
 
 from dagster_project.feeds.base import DemoWriter, Feed, Freshness, Grain, InboxFile, ParsedFile, Table
 from dagster_project.feeds.csv_io import read_csv
+from dagster_project.feeds.hostile import scrub_row
 from dagster_project.feeds.reference import catalog_ids, known_municipality_codes, manual_measure_ids
 from dagster_project.feeds.rules import CsvSpec, FileContext, check_rows
 
@@ -51,8 +52,10 @@ def parse_csv(con: duckdb.DuckDBPyConnection, file: InboxFile) -> ParsedFile:
             row.values.setdefault(column, "")
     valid, quarantined = check_rows(table, spec, ctx)
     columns = ["source_line", *spec.all_columns]
+    # Checked on the values as read; stored with identifiers in any field pseudonymised (inputs.md).
+    stored = [(row.line_number, scrub_row(row.values)) for row in valid]
     frame = pd.DataFrame(
-        [[row.line_number, *(row.values[c] for c in spec.all_columns)] for row in valid],
+        [[line, *(values[c] for c in spec.all_columns)] for line, values in stored],
         columns=columns,
     ).astype({"source_line": "int64", **dict.fromkeys(spec.all_columns, "string")})
     view = f"incoming_{file.feed.name}"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dagster_project.feeds.base import Feed, InboxFile, period_out_of_range
-from dagster_project.feeds.hostile import display_name, outside_inbox
+from dagster_project.feeds.hostile import display_name, outside_inbox, scrub_identifiers
 from dagster_project.feeds.registry import feeds
 from dagster_project.warehouse.ledger import sha256_cached_by_stat
 
@@ -72,5 +72,6 @@ def content_id(path: Path, inbox: Path, cache: dict[str, list]) -> str:
 
 def inbox_name(path: Path, inbox: Path) -> str:
     """The file's path in the inbox as recorded and printed: escaped (display_name), so a
-    name with escape codes or bytes that are not UTF-8 is shown, stored and never executed."""
-    return "/".join(display_name(part) for part in path.relative_to(inbox).parts)
+    name with escape codes or bytes that are not UTF-8 is shown, stored and never executed;
+    a fødselsnummer in it pseudonymised (the same pseudonym each run, so the ledger still knows it)."""
+    return scrub_identifiers("/".join(display_name(part) for part in path.relative_to(inbox).parts))

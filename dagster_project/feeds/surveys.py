@@ -19,6 +19,7 @@ import pandas as pd
 
 from dagster_project.feeds.base import InboxFile, ParsedFile, Table, Violation
 from dagster_project.feeds.csv_io import FileRejected
+from dagster_project.feeds.hostile import scrub_row
 from dagster_project.settings import SEEDS_DIR
 
 RESPONDENT_COLUMNS = ("respondent_id", "vekt", "fylkesnummer", "aldersgruppe", "kjonn")
@@ -157,6 +158,10 @@ def parse_survey(con: duckdb.DuckDBPyConnection, file: InboxFile) -> ParsedFile:
             quarantined.append((excel_row, {**row, **given}, Violation(violations[0].rule, message)))
             continue
         seen[row["respondent_id"]] = excel_row
+        # Stored (respondents and answers alike) with identifiers pseudonymised: a respondent_id
+        # typed as a fødselsnummer keeps its one pseudonym in both tables.
+        row = scrub_row(row)
+        given = scrub_row(given)
         respondents.append([excel_row, *row.values()])
         answers += [[row["respondent_id"], q, code] for q, code in given.items() if code]
 

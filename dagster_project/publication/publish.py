@@ -528,9 +528,11 @@ def open_publication(paths: WarehousePaths, publication_id: str | None = None) -
             raise PublicationNotFound(f"no publication yet: {paths.published_db} does not exist (run `ehelse run`)")
         con = duckdb.connect(str(paths.published_db), read_only=True)
     else:
+        # Only an archive's own id: `..`, `.` or a path would name another folder as if it were one.
+        archived = archived_publications(paths)
         folder = archive_dir(paths) / publication_id
-        if not publication_id or "/" in publication_id or not folder.is_dir():
-            kept = ", ".join(archived_publications(paths)[-5:]) or "none"
+        if publication_id not in archived or not any(folder.glob("*.parquet")):
+            kept = ", ".join(archived[-5:]) or "none"
             raise PublicationNotFound(f"publication {publication_id!r} is not in {archive_dir(paths)} (latest: {kept})")
         con = duckdb.connect()
         con.execute("create schema marts")

@@ -308,6 +308,7 @@ def pending_files(
     hashes = {path: content_id(path, inbox, cache) for _, _, path, _ in named}
     if hash_cache_file.parent.exists():
         # Only the files still in the inbox (a refused path has no entry: it is never read).
-        kept = {str(path): cache[str(path)] for path in hashes if str(path) in cache}
+        keys = [ledger.hash_cache_key(path) for path in hashes]
+        kept = {key: cache[key] for key in keys if key in cache}
         hash_cache_file.write_text(json.dumps(kept))
     return [item for family, name, path, item in named if handled.get((family, name)) != hashes[path]]

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.feeds.hostile import scrub_identifiers
+from dagster_project.warehouse.damaged import DamagedRawFile, damaged_file
 from dagster_project.warehouse.raw_zone import RawZone, empty_select, write_parquet
 
 STATUS_LOADED = "loaded"
@@ -113,10 +115,27 @@ left join superseding as s on e.load_id = s.load_id
 """
 
 
+# Tables with a view of every committed version, superseded ones included (raw.<table>__versions):
+# their checks compare a restatement with the version it replaced (expectations/raw__<table>.sql,
+# issue 22). Only where a check needs it: binding the view reads every version's footer.
+VERSIONED_TABLES = frozenset({"helsenorge_usage"})
+
+
 def attach(zone: RawZone, con: duckdb.DuckDBPyConnection, tables: dict[str, dict[str, str]]) -> None:
     """Make the raw zone readable on con as catalog `raw`: raw.load_ledger, raw.quarantine
-    (rows of committed loads) and raw.<table> (the current version of every period, with
-    load_id and file_period), so checks, publication and the steward query it by name."""
+    (rows of committed loads), raw.<table> (the current version of every period, with
+    load_id and file_period) and raw.<table>__versions (VERSIONED_TABLES), so checks,
+    publication and the steward query it by name."""
+    try:
+        _attach_views(zone, con, tables)
+    except duckdb.Error as err:
+        damaged = damaged_file(err, zone)
+        if damaged is None:
+            raise
+        raise DamagedRawFile(damaged) from None
+
+
+def _attach_views(zone: RawZone, con: duckdb.DuckDBPyConnection, tables: dict[str, dict[str, str]]) -> None:
     con.execute("attach if not exists ':memory:' as raw")
     con.execute(f"create or replace view raw.load_ledger as {LEDGER_VIEW.format(glob=_ledger_glob(zone))}")
     con.execute(
@@ -135,12 +154,30 @@ def attach(zone: RawZone, con: duckdb.DuckDBPyConnection, tables: dict[str, dict
             where load_id in (select load_id from raw.load_ledger where is_current)
             """
         )
+        if table not in VERSIONED_TABLES:
+            continue
+        con.execute(
+            f"""
+            create or replace view raw.{table}__versions as
+            select load_id, period as file_period, {", ".join(columns)}
+            from {zone.read_table_sql(table)}
+            where load_id in (select load_id from raw.load_ledger)
+            """
+        )
 
 
 def _rows(con: duckdb.DuckDBPyConnection, zone: RawZone, sql: str, params: list | None = None) -> list[tuple]:
     con.execute("attach if not exists ':memory:' as raw")
-    con.execute(f"create or replace view raw.load_ledger as {LEDGER_VIEW.format(glob=_ledger_glob(zone))}")
-    return con.execute(sql, params or []).fetchall()
+    try:
+        # Creating the view reads the files' schemas: a damaged file fails here already.
+        con.execute(f"create or replace view raw.load_ledger as {LEDGER_VIEW.format(glob=_ledger_glob(zone))}")
+        return con.execute(sql, params or []).fetchall()
+    except duckdb.Error as err:
+        # A ledger file truncated by hand: named with the way out, not a traceback (issue 22).
+        damaged = damaged_file(err, zone)
+        if damaged is None:
+            raise
+        raise DamagedRawFile(damaged) from None
 
 
 @contextmanager
@@ -376,16 +413,23 @@ def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
 def sha256_cached_by_stat(path: Path, cache: dict[str, list]) -> tuple[str, bool]:
     """sha256 of path, from cache when its size and mtime are as recorded there, else hashed.
 
-    cache maps str(path) to [size, mtime_ns, sha256] and is updated; the bool says whether
-    the file was read.
+    cache maps hash_cache_key(path) to [size, mtime_ns, sha256] and is updated; the bool says
+    whether the file was read.
     """
     stat = path.stat()
-    known = cache.get(str(path))
+    key = hash_cache_key(path)
+    known = cache.get(key)
     if known and known[:2] == [stat.st_size, stat.st_mtime_ns]:
         return known[2], False
     sha = sha256_of(path)
-    cache[str(path)] = [stat.st_size, stat.st_mtime_ns, sha]
+    cache[key] = [stat.st_size, stat.st_mtime_ns, sha]
     return sha, True
+
+
+def hash_cache_key(path: Path) -> str:
+    """The cache's key for a path: the path with a fødselsnummer in a file name pseudonymised
+    (the cache is a file the run writes; the pseudonym is the same each run)."""
+    return scrub_identifiers(str(path))
 
 
 def load_hash_cache(cache_file: Path) -> dict[str, list]:

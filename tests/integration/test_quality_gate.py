@@ -14,7 +14,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.gate.steward import format_quality
+from dagster_project import cli
+from dagster_project.gate.quality import load_suites
+from dagster_project.gate.steward import format_quality, steward_view
+from dagster_project.resources import WarehouseResource
+from dagster_project.resources.great_expectations import GreatExpectationsResource
 from dagster_project.runner import run_pipeline
 from dagster_project.settings import WarehousePaths
 
@@ -35,6 +39,11 @@ def edit_usage(inbox: Path, month: str, change) -> None:
 def collapse(rows: list[list[str]]) -> None:
     for row in rows[1:]:
         row[3], row[4] = str(int(row[3]) // 10), str(int(row[4]) // 10)
+
+
+def halve(rows: list[list[str]]) -> None:
+    for row in rows[1:]:
+        row[3], row[4] = str(int(row[3]) // 2), str(int(row[4]) // 2)
 
 
 def check_results(warehouse: Path) -> list[tuple]:
@@ -62,7 +71,11 @@ def test_a_90_percent_volume_collapse_blocks_publication_and_keeps_the_file(publ
     assert "2022-06" in outcome.message
     assert sha256(published) == before
     report = format_quality(WarehousePaths(warehouse))
-    assert "Quality gate REFUSED" in report and "'row_key': '2022-06'" in report
+    assert "Siste avviste forsøk (ikke publisert): AVVIST" in report and "'row_key': '2022-06'" in report
+    # The gate behind the live publication is shown beside it, labelled, with every check it ran.
+    published_gate = report.split("Siste avviste forsøk")[0]
+    assert "Kvalitetskontrollen bak gjeldende publisering: BESTÅTT" in published_gate
+    assert "[FEIL]" not in published_gate
     # The Data Docs are rendered once, after the refused run, from each suite's newest validation.
     index = Path(report.split("Data Docs: ")[1].split()[0])
     validations = warehouse / "gx" / "uncommitted" / "validations"
@@ -70,6 +83,36 @@ def test_a_90_percent_volume_collapse_blocks_publication_and_keeps_the_file(publ
     assert all(len(list(suite.glob("*/*/"))) == 1 for suite in validations.iterdir() if suite.is_dir())
     [usage_page] = (index.parent / "validations" / "raw__helsenorge_usage").rglob("*.html")
     assert "Failed" in usage_page.read_text()
+
+
+def test_the_steward_view_keeps_the_published_gate_and_the_refusal_after_a_partial_ui_run(
+    published_env, tmp_path: Path
+) -> None:
+    inbox, warehouse = published_env
+    paths = WarehousePaths(warehouse)
+    assert cli.main(["quality"]) == 0
+    published_checks = len(steward_view(paths).published.checks)
+    assert published_checks > 20
+
+    edit_usage(inbox, "2022-06", halve)  # a delivery halved by mistake: the README's case
+    outcome = run_pipeline()
+    assert not outcome.ok and not outcome.published and "2022-06" in outcome.message
+    assert "2022-07" not in outcome.message  # the correct month after it is not the one named
+    # A run from the Dagster UI that validates one suite, and passes.
+    suite = next(s for s in load_suites() if s.name == "raw__pll_monthly")
+    resource = GreatExpectationsResource(acceptances_file=str(tmp_path / "none.csv"))
+    outcome = resource.validate(suite, WarehouseResource(inbox=str(inbox), warehouse_dir=str(warehouse)), "ui-run")
+    assert not outcome.blocking_failures
+
+    view = steward_view(paths)
+    assert len(view.published.checks) == published_checks and view.published.count("failed") == 0
+    assert view.refused is not None and view.refused.count("failed") >= 1
+    assert any(c.name == "raw__helsenorge_usage.monthly_volume_change" for c in view.refused.shown)
+    assert cli.main(["quality"]) == 1  # the latest attempt was refused
+    page = (warehouse / "quality.html").read_text(encoding="utf-8")
+    assert 'lang="nb"' in page and "Siste avviste forsøk" in page and "bak gjeldende publisering" in page
+    assert "&#39;row_key&#39;: &#39;2022-06&#39;" in page
+    assert "2022-06 erstattet " in page and "færre besøk" in page  # the restatement, named
 
 
 def test_an_accepted_failure_publishes_with_the_acceptance_on_record(
@@ -100,11 +143,12 @@ def test_an_expired_or_partial_acceptance_does_not_accept(
 ) -> None:
     inbox, warehouse = published_env
     edit_usage(inbox, "2022-06", collapse)
+    edit_usage(inbox, "2022-09", collapse)
     acceptances = tmp_path / "acceptances.csv"
     acceptances.write_text(
         "check;period;reason;accepted_by;expires_on\n"
-        "raw__helsenorge_usage.monthly_volume_change;2022-06;Outage;Kari;2099-12-31\n"  # 2022-07 not covered
-        "raw__helsenorge_usage.monthly_volume_change;2022-07;Outage;Kari;2020-01-01\n",  # expired
+        "raw__helsenorge_usage.monthly_volume_change;2022-06;Outage;Kari;2099-12-31\n"  # 2022-09 not covered
+        "raw__helsenorge_usage.monthly_volume_change;2022-09;Outage;Kari;2020-01-01\n",  # expired
         encoding="utf-8",
     )
     monkeypatch.setenv("EHELSE_ACCEPTANCES", str(acceptances))

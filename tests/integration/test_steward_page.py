@@ -54,7 +54,7 @@ def test_the_quality_page_works_offline_and_shows_a_warning_as_a_warning(publish
     statuses = dict(rows)
     assert statuses[WARNED] == "warning"
     assert "failed" not in statuses.values() and len(statuses) > 20
-    assert heading == "Quality gate: passed"
+    assert heading == "Kvalitetskontroll: bestått"
     assert [u for u in page.requests if not u.startswith("file://")] == []  # nothing from the network
     assert page.errors == []
     # The link leads into GX's Data Docs, rendered by the same run, without analytics.

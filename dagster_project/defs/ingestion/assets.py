@@ -9,16 +9,22 @@ working database, so it takes no writer lock: each feed loads under its own.
 
 import dagster as dg
 
-from dagster_project.feeds.base import Feed, Grain
+from dagster_project.feeds.base import FIRST_PLAUSIBLE_YEAR, PERIOD_TIMEZONE, Feed, Grain
 from dagster_project.feeds.inbox import scan_inbox
 from dagster_project.feeds.registry import feed_groups
 from dagster_project.presentation.progress import report_files
 from dagster_project.resources import WarehouseResource
 from dagster_project.warehouse.ingest import LoadOutcome, ingest_files, parsing_connection, record_unmatched
 
+# Every period feeds/base.period_out_of_range accepts (from 2000 to the running day or month,
+# in Norway's time) is a partition: a file the scan accepts is never skipped as outside them.
 PARTITIONS: dict[Grain, dg.PartitionsDefinition] = {
-    "month": dg.MonthlyPartitionsDefinition(start_date="2019-01", fmt="%Y-%m", end_offset=1),
-    "day": dg.DailyPartitionsDefinition(start_date="2019-01-01", end_offset=1, timezone="Europe/Oslo"),
+    "month": dg.MonthlyPartitionsDefinition(
+        start_date=f"{FIRST_PLAUSIBLE_YEAR}-01", fmt="%Y-%m", end_offset=1, timezone=PERIOD_TIMEZONE
+    ),
+    "day": dg.DailyPartitionsDefinition(
+        start_date=f"{FIRST_PLAUSIBLE_YEAR}-01-01", end_offset=1, timezone=PERIOD_TIMEZONE
+    ),
 }
 
 # dbt, the quality checks and the publication write the working DuckDB file: one pool

@@ -6,10 +6,11 @@ import dagster as dg
 
 from dagster_project.defs.pipeline.jobs import INGESTION_JOBS, JOB_FOR_FEED, transform_and_publish
 from dagster_project.feeds.base import InboxFile
+from dagster_project.feeds.hostile import scrub_identifiers
 from dagster_project.feeds.inbox import scan_inbox
 from dagster_project.resources import WarehouseResource
 from dagster_project.warehouse.ingest import pending_files
-from dagster_project.warehouse.ledger import load_hash_cache
+from dagster_project.warehouse.ledger import hash_cache_key, load_hash_cache
 
 
 @dg.sensor(
@@ -26,7 +27,8 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
     unpartitioned: list[str] = []
     for item in pending:
         path = item.path if isinstance(item, InboxFile) else item
-        key = f"{path.name}:{hashes.get(str(path), ['', '', ''])[2]}"
+        # Run keys are stored by Dagster: a fødselsnummer in a file name is pseudonymised (issue 22).
+        key = f"{scrub_identifiers(path.name)}:{hashes.get(hash_cache_key(path), ['', '', ''])[2]}"
         job = JOB_FOR_FEED.get(item.feed.name) if isinstance(item, InboxFile) else None
         if job is not None:
             requests.append(dg.RunRequest(job_name=job.name, partition_key=item.period, run_key=key))

@@ -18,12 +18,14 @@ import dagster as dg
 from dagster_dbt import DagsterDbtCliRuntimeError, DagsterDbtTranslator, DbtProject, dbt_assets
 
 from dagster_project.defs.ingestion.assets import WRITER_POOL
+from dagster_project.gate import dbt_tests
 from dagster_project.presentation.progress import dbt_lines_shown, report_detail, report_step
 from dagster_project.publication.publish import first_unpublished_day, write_build_summary
 from dagster_project.resources import WarehouseResource
 from dagster_project.resources.dbt import EhelseDbtCliResource
 from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
-from dagster_project.warehouse import spark_outputs
+from dagster_project.warehouse import spark_outputs, working_db
+from dagster_project.warehouse.damaged import DamagedRawFile, damaged_file
 from dagster_project.warehouse.faults import resource_failure_in_output
 
 _DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
@@ -120,6 +122,28 @@ def dbt_summary(run_results: Mapping[str, Any]) -> str:
     return f"dbt build: {parts}; {failed} failed; {run_results.get('elapsed_time', 0):.0f} s"
 
 
+def _raise_failed_tests(invocation, warehouse: WarehouseResource, run_id: str, err: Exception) -> None:
+    """Failed dbt tests named with their model, rule and failing keys, in the run's message and in
+    audit.check_results (the steward's view), instead of "The dbt CLI process with command ..."."""
+    try:
+        run_results = invocation.get_artifact("run_results.json")
+    except (OSError, ValueError):
+        return  # no run results (dbt stopped before writing them): dagster-dbt's error stands
+    for result in run_results.get("results", []):
+        # A model that could not read a raw-zone file truncated by hand: the file and the way out.
+        damaged = damaged_file(Exception(result.get("message") or ""), warehouse.paths.raw_zone)
+        if damaged is not None:
+            raise DamagedRawFile(damaged) from err
+    tests = dbt_tests.failed_tests(run_results, invocation.manifest)
+    if not tests:
+        return
+    with warehouse.connect() as con:
+        dbt_tests.add_examples(con, tests)
+        con.execute(working_db.AUDIT_DDL)
+        dbt_tests.record(con, tests, run_id)
+    raise dbt_tests.DbtTestsFailed(dbt_tests.failure_message(tests)) from err
+
+
 def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     """The dbt models as one multi-asset; the manifest must have been prepared."""
 
@@ -155,9 +179,10 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             except DagsterDbtCliRuntimeError as err:
                 # A full disk or memory is no verdict on the models: name the fault, not "dbt failed".
                 failure = resource_failure_in_output(str(err), f"{warehouse.paths.root} (dbt build)")
-                if failure is None:
-                    raise
-                raise failure from err
+                if failure is not None:
+                    raise failure from err
+                _raise_failed_tests(invocation, warehouse, context.run_id, err)
+                raise
         if warehouse.engine == "spark" and invocation.is_successful():
             # The Spark build's Parquet tables, as views of the working database that the
             # gate and the publication read (warehouse/spark_outputs.py).
