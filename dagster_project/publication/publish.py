@@ -42,6 +42,8 @@ PUBLISHED_TABLES = (
     "kjernejournal_lookups_monthly",
     "pll_usage_monthly",
     "roadmap_subgoals",
+    "roadmap_subgoals_history",
+    "meeting_status",
 )
 # Column names that would mean person-level data leaked into a published table.
 FORBIDDEN_COLUMNS = re.compile(r"fnr|fodselsnummer|hpr|pseudonym|respondent|pasient_id", re.IGNORECASE)

@@ -25,6 +25,7 @@ from dagster_project.resources.dbt import EhelseDbtCliResource
 from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from dagster_project.warehouse import spark_outputs
 from dagster_project.warehouse.faults import resource_failure_in_output
+from dagster_project.warehouse.known_status import refresh_known_statuses
 
 _DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
 
@@ -143,6 +144,11 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         dbt_vars = warehouse.dbt_vars(
             lookups_tested_from=first_unpublished_day(warehouse.paths), as_of_date=as_of.isoformat()
         )
+        # What the warehouse knew on each meeting date, built first: meeting_status reads it.
+        for known_on, seconds in refresh_known_statuses(
+            warehouse.paths.root, warehouse.paths.raw_zone, DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_vars
+        ):
+            context.log.info(f"statuses as known on {known_on} computed in {seconds:.0f} s")
         invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
         # dagster-dbt's fetch_row_counts() keeps dbt-duckdb's connection open in this
         # process, which then refuses our own connections to the file; count here instead.
