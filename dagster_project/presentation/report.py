@@ -184,19 +184,22 @@ def roadmap_summary(
     the snapshot in force on as_of (the latest on or before it, marts.roadmap_subgoals_history),
     with the snapshot's date. A publication made before that table existed shows the latest
     snapshot (marts.roadmap_subgoals); one made before the roadmap feed existed: (None, [])."""
-    table = "roadmap_subgoals_history" if as_of and _has_mart(con, "roadmap_subgoals_history") else "roadmap_subgoals"
-    if not _has_mart(con, table):
+    order = "order by strategisk_mal, prioritert_av_radsmodellen desc, losning, planlagt_dato, delmaal_id"
+    if as_of and _has_mart(con, "roadmap_subgoals_history"):
+        snapshot = con.execute(
+            "select max(snapshot_date) from marts.roadmap_subgoals_history where snapshot_date <= ?", [as_of]
+        ).fetchone()[0]
+        rows = con.execute(
+            f"select * from marts.roadmap_subgoals_history where points_to_red and snapshot_date = ? {order}",
+            [snapshot],
+        ).df()
+    elif _has_mart(con, "roadmap_subgoals"):
+        snapshot = con.execute("select max(snapshot_date) from marts.roadmap_subgoals").fetchone()[0]
+        rows = _read(con, f"select * from marts.roadmap_subgoals where points_to_red {order}")
+    else:
         return None, []
-    in_force = "snapshot_date <= ?" if table == "roadmap_subgoals_history" else "true"
-    params = [as_of] if table == "roadmap_subgoals_history" else []
-    snapshot = con.execute(f"select max(snapshot_date) from marts.{table} where {in_force}", params).fetchone()[0]
     if snapshot is None:
         return None, []
-    rows = con.execute(
-        f"select * from marts.{table} where points_to_red and snapshot_date = ? "
-        "order by strategisk_mal, prioritert_av_radsmodellen desc, losning, planlagt_dato, delmaal_id",
-        [snapshot],
-    ).df()
     views = [RoadmapGoalView(int(g.goal_id), g.goal_name_nb) for g in goals.itertuples() if int(g.goal_id) != 0]
     by_goal = {v.goal_id: v for v in views}
     for r in rows.itertuples():
