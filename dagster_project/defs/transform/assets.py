@@ -89,7 +89,9 @@ class DbtBuildConfig(dg.Config):
 class EhelseDbtTranslator(DagsterDbtTranslator):
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey(["raw", dbt_resource_props["name"]])
+            # raw/<table> are the ingestion assets; known/indicator_statuses is written inside
+            # the dbt asset itself (warehouse/known_status.py) and stays an external key.
+            return dg.AssetKey([dbt_resource_props["source_name"], dbt_resource_props["name"]])
         return dg.AssetKey([self.get_group_name(dbt_resource_props), dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:
