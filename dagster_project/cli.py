@@ -104,6 +104,7 @@ def _write_steward_page(paths: WarehousePaths) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     paths = _settings(args).paths
+    from dagster_project.presentation.meeting import AmbiguousMeeting, MeetingNotFound
     from dagster_project.presentation.report import write_report
     from dagster_project.presentation.status import AsOfOutOfRange
     from dagster_project.publication.publish import PublicationNotFound
@@ -114,8 +115,10 @@ def cmd_report(args: argparse.Namespace) -> int:
             Path(args.out) if args.out else paths.report,
             as_of=args.as_of,
             publication_id=args.publication,
+            meeting=args.meeting,
+            organ=args.organ,
         )
-    except (PublicationNotFound, AsOfOutOfRange) as error:
+    except (PublicationNotFound, AsOfOutOfRange, MeetingNotFound, AmbiguousMeeting) as error:
         print(error, file=sys.stderr)
         return 1
     print(f"status report: {out}")
@@ -232,6 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_warehouse_argument(report)
     _add_as_of_argument(report, "default: the publication's as-of date, today for a run of today")
     _add_publication_argument(report)
+    report.add_argument(
+        "--meeting",
+        metavar="DATE|LABEL",
+        help="the status for a registered meeting (moter/moter.csv): as of its status date and as known on its date",
+    )
+    report.add_argument("--organ", help="the body, when several meetings match --meeting (NUIT, Nasjonalt e-helseråd)")
     report.set_defaults(func=cmd_report)
     serve = sub.add_parser(
         "serve", help="serve the open publication (PxWebApi 2-shaped API, JSON-stat, CSV, DCAT-AP-NO)"

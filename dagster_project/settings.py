@@ -36,6 +36,7 @@ MEMORY_LIMIT_ENV_VAR = "EHELSE_DUCKDB_MEMORY_LIMIT"
 PG_URL_ENV_VAR = "EHELSE_PUBLISH_PG_URL"
 RAW_RETENTION_ENV_VAR = "EHELSE_RAW_RETENTION_DAYS"
 ENGINE_ENV_VAR = "EHELSE_ENGINE"  # duckdb (one machine) or spark (docs/scale-out.md): the dbt target
+CLOCK_ENV_VAR = "EHELSE_CLOCK"  # fixes the load-time clock (tests, reproducible runs): warehouse/clock.py
 ARCHIVE_MONTHS_ENV_VAR = "EHELSE_ARCHIVE_MONTHS"  # publications kept under published/archive (outputs.md)
 DEFAULT_ARCHIVE_MONTHS = 24
 DEFAULT_INBOX = "data/inbox"
@@ -122,6 +123,7 @@ class Settings:
     as_of_date: str = ""  # the date statuses are computed as of (YYYY-MM-DD); empty: today
     dagster_home: Path = DAGSTER_HOME_DIR  # the Dagster instance `ehelse run` records into
     engine: str = DEFAULT_ENGINE  # where dbt builds: duckdb or spark (the dbt target)
+    clock: str = ""  # an ISO instant the load-time clock starts at; empty: the system clock
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -151,6 +153,7 @@ class Settings:
             archive_months=int(env.get(ARCHIVE_MONTHS_ENV_VAR) or DEFAULT_ARCHIVE_MONTHS),
             dagster_home=Path(env.get(DAGSTER_HOME_ENV_VAR) or DAGSTER_HOME_DIR).resolve(),
             engine=(env.get(ENGINE_ENV_VAR) or DEFAULT_ENGINE).lower(),
+            clock=env.get(CLOCK_ENV_VAR) or "",
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("inbox", "warehouse_dir", "acceptances"):

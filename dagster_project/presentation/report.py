@@ -29,6 +29,7 @@ import vl_convert as vlc
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dagster_project.feeds.registry import display_names
+from dagster_project.presentation.meeting import MeetingView, find_meeting, meeting_view
 from dagster_project.presentation.status import has_plan_versions, resolve_as_of
 from dagster_project.publication.publish import open_publication
 from dagster_project.settings import WarehousePaths
@@ -259,22 +260,37 @@ def _norwegian_date(value: object) -> str:
     return "" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%d.%m.%Y}"
 
 
-def roadmap_summary(con: duckdb.DuckDBPyConnection, goals: pd.DataFrame) -> tuple[str | None, list[RoadmapGoalView]]:
-    """The council's opening section: per goal, the roadmap's sub-goals that point to red
-    (marts.roadmap_subgoals, the latest snapshot), with the snapshot's date. A publication
-    made before the roadmap feed existed has no such table: (None, [])."""
-    found = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'marts' and table_name = 'roadmap_subgoals'"
-    ).fetchone()[0]
-    if not found:
-        return None, []
-    rows = _read(
-        con,
-        "select * from marts.roadmap_subgoals where points_to_red "
-        "order by strategisk_mal, prioritert_av_radsmodellen desc, losning, planlagt_dato, delmaal_id",
+def _has_mart(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'marts' and table_name = ?", [table]
+        ).fetchone()[0]
     )
-    snapshot = con.execute("select max(snapshot_date) from marts.roadmap_subgoals").fetchone()[0]
+
+
+def roadmap_summary(
+    con: duckdb.DuckDBPyConnection, goals: pd.DataFrame, as_of: date | None = None
+) -> tuple[str | None, list[RoadmapGoalView]]:
+    """The council's opening section: per goal, the roadmap's sub-goals that point to red, in
+    the snapshot in force on as_of (the latest on or before it, marts.roadmap_subgoals_history),
+    with the snapshot's date. A publication made before that table existed shows the latest
+    snapshot (marts.roadmap_subgoals); one made before the roadmap feed existed: (None, [])."""
+    order = "order by strategisk_mal, prioritert_av_radsmodellen desc, losning, planlagt_dato, delmaal_id"
+    if as_of and _has_mart(con, "roadmap_subgoals_history"):
+        snapshot = con.execute(
+            "select max(snapshot_date) from marts.roadmap_subgoals_history where snapshot_date <= ?", [as_of]
+        ).fetchone()[0]
+        rows = con.execute(
+            f"select * from marts.roadmap_subgoals_history where points_to_red and snapshot_date = ? {order}",
+            [snapshot],
+        ).df()
+    elif _has_mart(con, "roadmap_subgoals"):
+        snapshot = con.execute("select max(snapshot_date) from marts.roadmap_subgoals").fetchone()[0]
+        rows = _read(con, f"select * from marts.roadmap_subgoals where points_to_red {order}")
+    else:
+        return None, []
+    if snapshot is None:
+        return None, []
     views = [RoadmapGoalView(int(g.goal_id), g.goal_name_nb) for g in goals.itertuples() if int(g.goal_id) != 0]
     by_goal = {v.goal_id: v for v in views}
     for r in rows.itertuples():
@@ -516,9 +532,30 @@ def _measure_order(measure_id: str) -> tuple[int, ...]:
     return tuple(int(part) for part in measure_id.split("."))
 
 
-def render_html(con: duckdb.DuckDBPyConnection, as_of: date | None = None, today: date | None = None) -> str:
-    day = resolve_as_of(con, as_of)
+def comments_in_force_on(con: duckdb.DuckDBPyConnection, status: pd.DataFrame, day: date) -> pd.DataFrame:
+    """status with the comments in force on `day` (a meeting's date, after its status date):
+    measure_status_daily's comment columns of that day, when the publication reaches it."""
+    later = con.execute(
+        "select measure_id, comment_nb, comment_author from marts.measure_status_daily where as_of_date = ?", [day]
+    ).df()
+    if later.empty:
+        return status
+    merged = status.drop(columns=["comment_nb", "comment_author"]).merge(later, on="measure_id", how="left")
+    return merged[status.columns]
+
+
+def render_html(
+    con: duckdb.DuckDBPyConnection,
+    as_of: date | None = None,
+    today: date | None = None,
+    meeting: MeetingView | None = None,
+) -> str:
+    """The report as of a date; for a meeting, as of its status date, with the meeting section
+    and the comments in force on the meeting date."""
+    day = resolve_as_of(con, meeting.meeting.statusdato if meeting else as_of)
     data = build_report_data(con, day)
+    if meeting:
+        data["status"] = comments_in_force_on(con, data["status"], meeting.meeting.dato)
     goals, others = build_views(data)
     total = data["goals"].set_index("goal_id").loc[0]
     publication = data["publication"]
@@ -532,7 +569,7 @@ def render_html(con: duckdb.DuckDBPyConnection, as_of: date | None = None, today
         for r in data["freshness"].itertuples()
         if r.source_family != "unmatched"
     ]
-    roadmap_snapshot, roadmap_goals = roadmap_summary(con, data["goals"])
+    roadmap_snapshot, roadmap_goals = roadmap_summary(con, data["goals"], day)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
     template = env.get_template("status_report.html.j2")
     return template.render(
@@ -546,6 +583,7 @@ def render_html(con: duckdb.DuckDBPyConnection, as_of: date | None = None, today
         trend_svg=trend_chart(data["trend"]),
         roadmap_snapshot=roadmap_snapshot,
         roadmap_goals=roadmap_goals,
+        meeting=meeting,
         publication={
             "id": publication[0],
             "published_at": f"{publication[1]:%d.%m.%Y %H:%M}",
@@ -565,11 +603,14 @@ def write_report(
     as_of: date | None = None,
     publication_id: str | None = None,
     today: date | None = None,
+    meeting: str | None = None,
+    organ: str | None = None,
 ) -> Path:
     """Render from published.duckdb (or, with publication_id, from that archived publication beside
     it) and write atomically (a browser or a web server never sees half a file)."""
     with open_publication(WarehousePaths(published_db.parent), publication_id) as con:
-        html = render_html(con, as_of, today)
+        view = meeting_view(con, find_meeting(con, meeting, organ)) if meeting else None
+        html = render_html(con, as_of, today, view)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_text(html, encoding="utf-8")

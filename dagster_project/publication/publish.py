@@ -51,6 +51,8 @@ PUBLISHED_TABLES = (
     "initiative_status",
     "initiative_status_history",
     "initiative_status_daily",
+    "roadmap_subgoals_history",
+    "meeting_status",
 )
 # Column names that would mean person-level data leaked into a published table.
 FORBIDDEN_COLUMNS = re.compile(r"fnr|fodselsnummer|hpr|pseudonym|respondent|pasient_id", re.IGNORECASE)

@@ -33,6 +33,7 @@ class WarehouseResource(dg.ConfigurableResource):
     pg_url: str = ""  # a PostgreSQL publication target (docs/bi.md), or none
     archive_months: int = DEFAULT_ARCHIVE_MONTHS
     engine: str = DEFAULT_ENGINE  # the dbt target that builds the models (duckdb or spark)
+    clock: str = ""  # the load-time clock's fixed start (Settings.clock); empty: the system clock
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WarehouseResource:
@@ -45,6 +46,7 @@ class WarehouseResource(dg.ConfigurableResource):
             pg_url=settings.pg_url or "",
             archive_months=settings.archive_months,
             engine=settings.engine,
+            clock=settings.clock,
         )
 
     @property

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -28,6 +28,7 @@ from dagster_project.feeds.hostile import display_name, scrub_text, scrub_values
 from dagster_project.feeds.inbox import content_id, inbox_name, unmatched_reason
 from dagster_project.feeds.registry import raw_tables
 from dagster_project.warehouse import ledger
+from dagster_project.warehouse.clock import Clock, system_clock
 from dagster_project.warehouse.faults import resource_guard
 from dagster_project.warehouse.raw_zone import (
     QUARANTINE_COLUMNS,
@@ -74,6 +75,7 @@ def ingest_files(
     run_id: str | None = None,
     workers: int = 1,
     progress: Callable[[LoadOutcome, int], None] = lambda outcome, done: None,
+    clock: Clock = system_clock,
 ) -> list[LoadOutcome]:
     """ingest_file for each file, outcomes in the order of files: feed by feed, each
     under its lock, `workers` files at a time on cursors of con. `progress` hears of
@@ -86,7 +88,7 @@ def ingest_files(
     for family, indexed in by_feed.items():
         with ledger.feed_lock(zone, family):
             state = ledger.state_of(zone, family)
-            for index, outcome in _ingest_feed(con, zone, state, indexed, run_id, workers):
+            for index, outcome in _ingest_feed(con, zone, state, indexed, run_id, workers, clock):
                 outcomes[index] = outcome
                 progress(outcome, len(outcomes))
     return [outcomes[i] for i in range(len(files))]
@@ -99,10 +101,11 @@ def _ingest_feed(
     indexed: list[tuple[int, InboxFile]],
     run_id: str | None,
     workers: int,
+    clock: Clock,
 ) -> Iterator[tuple[int, LoadOutcome]]:
     if workers <= 1 or len(indexed) <= 1:
         for index, file in indexed:
-            yield index, ingest_file(con, zone, state, file, run_id)
+            yield index, ingest_file(con, zone, state, file, run_id, clock)
         return
     local = threading.local()
     cursors: list[duckdb.DuckDBPyConnection] = []
@@ -111,7 +114,7 @@ def _ingest_feed(
         if not hasattr(local, "con"):
             local.con = con.cursor()
             cursors.append(local.con)
-        return item[0], ingest_file(local.con, zone, state, item[1], run_id)
+        return item[0], ingest_file(local.con, zone, state, item[1], run_id, clock)
 
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ingest") as pool:
@@ -121,16 +124,13 @@ def _ingest_feed(
             cursor.close()
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def ingest_file(
     con: duckdb.DuckDBPyConnection,
     zone: RawZone,
     state: ledger.LedgerState,
     file: InboxFile,
     run_id: str | None = None,
+    clock: Clock = system_clock,
 ) -> LoadOutcome:
     """Load one inbox file: no-op, load, restatement or rejection, always through the ledger."""
     feed = file.feed
@@ -146,12 +146,12 @@ def ingest_file(
         period=file.period,
         sha256=sha256,
         size_bytes=file.path.stat().st_size,
-        started_at=_now(),
+        started_at=clock(),
         run_id=run_id,
     )
     if known.loaded_before:
         entry.reason = "content identical to an earlier, superseded version of this period: a no-op (inputs.md)"
-        return _commit(zone, con, state, entry, file)
+        return _commit(zone, con, state, entry, file, clock)
     try:
         parsed = _parse_guarded(con, file)
     except FileRejected as rejection:
@@ -159,12 +159,12 @@ def ingest_file(
         # A message may quote a value: an identifier in it is pseudonymised before it is stored or logged.
         entry.reason = scrub_text(f"{rejection.rule}: {rejection.message}")
         log.error("rejected %s/%s: %s", feed.folder, file.name, entry.reason)
-        return _commit(zone, con, state, entry, file)
+        return _commit(zone, con, state, entry, file, clock)
     try:
-        _write_version(zone, con, entry, file, parsed, known.current_load_id)
+        _write_version(zone, con, entry, file, parsed, known.current_load_id, clock)
     finally:
         parsed.cleanup(con)
-    outcome = _commit(zone, con, state, entry, file)
+    outcome = _commit(zone, con, state, entry, file, clock)
     if parsed.quarantined:
         line, _, violation = parsed.quarantined[0]
         log.warning(
@@ -191,6 +191,7 @@ def _write_version(
     file: InboxFile,
     parsed: ParsedFile,
     current_load_id: str | None,
+    clock: Clock,
 ) -> None:
     """The file version's rows and quarantine in the raw zone; invisible until its ledger entry."""
     entry.encoding = parsed.encoding
@@ -204,7 +205,7 @@ def _write_version(
     try:
         for table, select in parsed.selects.items():
             write_load(zone, con, table, file.period, entry.load_id, select)
-        _write_quarantine(zone, con, entry, file, parsed.quarantined)
+        _write_quarantine(zone, con, entry, file, parsed.quarantined, clock())
     except Exception:
         for table in parsed.selects:
             remove_load(zone, table, file.period, entry.load_id)
@@ -212,9 +213,14 @@ def _write_version(
 
 
 def _commit(
-    zone: RawZone, con: duckdb.DuckDBPyConnection, state: ledger.LedgerState, entry: ledger.LedgerEntry, file: InboxFile
+    zone: RawZone,
+    con: duckdb.DuckDBPyConnection,
+    state: ledger.LedgerState,
+    entry: ledger.LedgerEntry,
+    file: InboxFile,
+    clock: Clock,
 ) -> LoadOutcome:
-    entry.finished_at = _now()
+    entry.finished_at = clock()
     ledger.commit(zone, con, entry)
     state.record(entry)
     return LoadOutcome(
@@ -229,10 +235,11 @@ def _commit(
     )
 
 
-def _write_quarantine(zone: RawZone, con: duckdb.DuckDBPyConnection, entry, file: InboxFile, quarantined) -> None:
+def _write_quarantine(
+    zone: RawZone, con: duckdb.DuckDBPyConnection, entry, file: InboxFile, quarantined, now: datetime
+) -> None:
     if not quarantined:
         return
-    now = _now()
     frame = pd.DataFrame(
         [
             [
@@ -264,7 +271,12 @@ def _write_quarantine(zone: RawZone, con: duckdb.DuckDBPyConnection, entry, file
 
 
 def record_unmatched(
-    con: duckdb.DuckDBPyConnection, zone: RawZone, path: Path, inbox: Path, run_id: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    zone: RawZone,
+    path: Path,
+    inbox: Path,
+    run_id: str | None = None,
+    clock: Clock = system_clock,
 ) -> LoadOutcome:
     """A file not loaded (a name that matches no feed, a period that cannot be data, a link or a
     path outside the inbox): reported once (per content) in the ledger, never read when refused."""
@@ -285,7 +297,7 @@ def record_unmatched(
             size_bytes=path.lstat().st_size,
             status=ledger.STATUS_REJECTED,
             reason=reason,
-            started_at=_now(),
+            started_at=clock(),
             run_id=run_id,
         )
         entry.finished_at = entry.started_at

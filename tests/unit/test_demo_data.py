@@ -30,6 +30,7 @@ CSV_HEADERS = {
         "antall_virksomheter_som_oppdaterer",
     ],
     "manual_observations": ["measure_id", "periode", "verdi", "kilde", "kommentar"],
+    "meetings": ["organ", "dato", "motenummer", "saksnummer", "tittel", "etikett", "statusdato"],
 }
 LOOKUP_FIELDS = {
     "tidspunkt",
@@ -68,6 +69,7 @@ def test_every_family_is_written_and_every_name_matches_the_contract(demo_inbox_
         "manual_comments",
         "veikart_subgoals",
         "portfolio_initiatives",
+        "meetings",
     }
     n_months = len(list(months("2021-01", "2022-12")))
     assert sum(f.feed.name == "helsenorge_usage" for f in scan.files) == n_months

@@ -14,6 +14,7 @@ from dagster_project.feeds.inbox import scan_inbox
 from dagster_project.feeds.registry import feed_groups
 from dagster_project.presentation.progress import report_files
 from dagster_project.resources import WarehouseResource
+from dagster_project.warehouse.clock import clock_from_setting
 from dagster_project.warehouse.ingest import LoadOutcome, ingest_files, parsing_connection, record_unmatched
 
 # Every period feeds/base.period_out_of_range accepts (from 2000 to the running day or month,
@@ -68,9 +69,12 @@ def load_feeds(
             if done % 100 == 0:
                 context.log.info(f"{feeds[0].name}: {done}/{len(files)} files handled")
 
-        outcomes = ingest_files(con, zone, files, context.run_id, warehouse.ingest_workers, progress)
+        clock = clock_from_setting(warehouse.clock)
+        outcomes = ingest_files(con, zone, files, context.run_id, warehouse.ingest_workers, progress, clock)
         # Files whose names match no pattern are reported (once per content) by every ingestion run.
-        outcomes += [record_unmatched(con, zone, p, warehouse.inbox_path, context.run_id) for p in scan.unmatched]
+        outcomes += [
+            record_unmatched(con, zone, p, warehouse.inbox_path, context.run_id, clock) for p in scan.unmatched
+        ]
     finally:
         con.close()
     for o in outcomes:

@@ -4,7 +4,9 @@
 with
 
 source as (
+    -- With var known_on: the ledger as it stood at the end of that day (macros/known_on.sql).
     select * from {{ source('raw', 'load_ledger') }}
+    where {{ loaded_by_known_on('finished_at') }}
 ),
 
 superseding as (
