@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
 from dagster_project.warehouse.raw_zone import RawZone, write_parquet
 
@@ -66,6 +67,52 @@ def write_ids(
     return path
 
 
+class BatchIndex:
+    """The keys of the versions committed during one batch of loads of a feed, in memory, so
+    a batch of N files (a first load: a year of days) checks each file against the others in
+    O(log N) rather than reading the batch's index files again for every file. Sorted runs
+    merged like a log-structured tree: about log2(N) runs, each probed by binary search.
+
+    `before` is the current load of each period when the batch began: the index on disk
+    answers for those (one streamed read per file, never held in memory)."""
+
+    def __init__(self, before: dict[str, str]) -> None:
+        self.before = dict(before)
+        self.refs: list[tuple[str, str]] = []  # (load_id, period) of each version added
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted keys, index into refs)
+
+    def add(self, keys: np.ndarray, load_id: str, period: str) -> None:
+        self.refs.append((load_id, period))
+        run = (np.sort(keys.astype(np.uint64)), np.full(len(keys), len(self.refs) - 1, dtype=np.int32))
+        while self.runs and len(self.runs[-1][0]) <= len(run[0]):
+            keys_before, refs_before = self.runs.pop()
+            merged = np.concatenate([keys_before, run[0]])
+            order = np.argsort(merged, kind="stable")
+            run = (merged[order], np.concatenate([refs_before, run[1]])[order])
+        self.runs.append(run)
+
+    def matches(self, keys: np.ndarray, period: str) -> list[tuple[int, str, str]]:
+        """(position in keys, load_id, period) of each key an added version of another period holds."""
+        found = []
+        for run_keys, run_refs in self.runs:
+            at = np.searchsorted(run_keys, keys)
+            inside = at < len(run_keys)
+            hit = np.flatnonzero(inside & (run_keys[np.minimum(at, len(run_keys) - 1)] == keys))
+            for position in hit:
+                load_id, other_period = self.refs[run_refs[at[position]]]
+                if other_period != period:
+                    found.append((int(position), load_id, other_period))
+        return found
+
+    @property
+    def periods(self) -> set[str]:
+        return {period for _, period in self.refs}
+
+
+def keys_of(con: duckdb.DuckDBPyConnection, path: Path) -> np.ndarray:
+    return con.execute("select id_key from read_parquet(?)", [str(path)]).fetchnumpy()["id_key"]
+
+
 def repeats(
     zone: RawZone,
     con: duckdb.DuckDBPyConnection,
@@ -73,31 +120,52 @@ def repeats(
     column: str,
     period: str,
     select_sql: str,
-    current: dict[str, str],
+    batch: BatchIndex,
 ) -> list[Repeat]:
     """Ids of select_sql (the new version of `period`) that the current version of another
-    period holds; `current` maps period -> current load_id (the ledger's, in memory)."""
-    others = {load_id: p for p, load_id in current.items() if p != period}
-    files = _files(zone, table)
-    if not others or not files:
-        return []
+    period holds: the versions current before the batch through the index on disk, those
+    loaded in the batch through `batch`."""
     key = KEY_SQL.format(column=column)
     con.execute(
         f"create or replace temp table new_ids as select distinct {column} as id, {key} as id_key from ({select_sql})"
     )
     try:
-        candidates = con.execute(
+        candidates = _on_disk(zone, con, table, period, batch)
+        new = con.execute("select id, id_key from new_ids").fetchnumpy()
+        candidates += [
+            (str(new["id"][position]), load_id, other)
+            for position, load_id, other in batch.matches(new["id_key"], period)
+        ]
+        return _confirmed(zone, con, table, column, candidates)
+    finally:
+        con.execute("drop table if exists new_ids")
+
+
+def _on_disk(
+    zone: RawZone, con: duckdb.DuckDBPyConnection, table: str, period: str, batch: BatchIndex
+) -> list[tuple[str, str, str]]:
+    """Key matches of new_ids in the index files of the versions current before the batch
+    (other periods, and none the batch has restated since)."""
+    others = {load_id for p, load_id in batch.before.items() if p != period and p not in batch.periods}
+    # A version's own file is read only when it is current; a compacted file holds many.
+    files = [f for f in _files(zone, table) if Path(f).name.startswith(COMPACTED_PREFIX) or Path(f).stem in others]
+    if not others or not files:
+        return []
+    con.execute(
+        "create or replace temp table other_loads as select unnest(cast(? as varchar[])) as load_id", [sorted(others)]
+    )
+    try:
+        return con.execute(
             """
             select n.id, i.load_id, i.period
             from new_ids as n
             inner join read_parquet(?) as i on n.id_key = i.id_key
-            where list_contains(?, i.load_id)
+            inner join other_loads as o on i.load_id = o.load_id
             """,
-            [files, list(others)],
+            [files],
         ).fetchall()
-        return _confirmed(zone, con, table, column, candidates)
     finally:
-        con.execute("drop table if exists new_ids")
+        con.execute("drop table if exists other_loads")
 
 
 def _confirmed(

@@ -170,10 +170,12 @@ def ingest_file(
         try:
             if unique:
                 _quarantine_repeats(zone, con, state, file, parsed, unique)
-            _write_version(zone, con, entry, file, parsed, known.current_load_id, unique)
+            indexed = _write_version(zone, con, entry, file, parsed, known.current_load_id, unique)
         finally:
             parsed.cleanup(con)
         outcome = _commit(zone, con, state, entry, file)
+        for table, path in indexed.items():  # committed: the batch's next files count these ids
+            state.id_batches[table].add(id_index.keys_of(con, path), entry.load_id, file.period)
     if parsed.quarantined:
         line, _, violation = parsed.quarantined[0]
         log.warning(
@@ -201,7 +203,7 @@ def _write_version(
     parsed: ParsedFile,
     current_load_id: str | None,
     unique: dict[str, str],
-) -> None:
+) -> dict[str, Path]:
     """The file version's rows and quarantine in the raw zone; invisible until its ledger entry."""
     entry.encoding = parsed.encoding
     entry.rows_read = parsed.rows_read
@@ -211,17 +213,19 @@ def _write_version(
     assert entry.rows_read == entry.rows_loaded + entry.rows_quarantined, file.name
     entry.status = ledger.STATUS_RESTATED if current_load_id else ledger.STATUS_LOADED
     entry.supersedes = current_load_id
+    indexed: dict[str, Path] = {}  # table -> the index file of this version
     try:
         for table, select in parsed.selects.items():
             write_load(zone, con, table, file.period, entry.load_id, select)
             if table in unique:
-                id_index.write_ids(zone, con, table, unique[table], file.period, entry.load_id, select)
+                indexed[table] = id_index.write_ids(zone, con, table, unique[table], file.period, entry.load_id, select)
         _write_quarantine(zone, con, entry, file, parsed.quarantined)
     except Exception:
         for table in parsed.selects:
             remove_load(zone, table, file.period, entry.load_id)
             id_index.remove_ids(zone, table, file.period, entry.load_id)
         raise
+    return indexed
 
 
 def _unique_columns(file: InboxFile, parsed: ParsedFile) -> dict[str, str]:
@@ -238,13 +242,13 @@ def _quarantine_repeats(
     file: InboxFile,
     parsed: ParsedFile,
     unique: dict[str, str],
-) -> None:
+) -> dict[str, Path]:
     """Rows whose id another period's current version already holds are quarantined, naming
     both files (issue 22): two records of one event cannot both be counted, and which one is
     right is the steward's call. The rest of the file loads."""
-    current = state.current_loads()
     for table, column in unique.items():
-        found = id_index.repeats(zone, con, table, column, file.period, parsed.selects[table], current)
+        batch = state.id_batches.setdefault(table, id_index.BatchIndex(state.current_loads()))
+        found = id_index.repeats(zone, con, table, column, file.period, parsed.selects[table], batch)
         if not found:
             continue
         repeated = {r.id: r for r in found}

@@ -342,6 +342,7 @@ class LedgerState:
     # Held from checking a version's ids against the other periods' to its commit, so two
     # files of one batch never both miss each other's ids (warehouse/id_index.py).
     unique_ids_lock: threading.Lock = field(default_factory=threading.Lock)
+    id_batches: dict = field(default_factory=dict)  # table -> id_index.BatchIndex of this batch
 
     def lookup(self, file_name: str, sha256: str, period: str) -> KnownFile:
         with self._lock:
