@@ -97,6 +97,8 @@ docs: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_kjernejournal.py
 	$(BIN)/python benchmarks/national_year.py
+	$(BIN)/python benchmarks/demo_run.py
+	$(BIN)/python benchmarks/daily_run.py
 
 # sqlfluff's dbt templater compiles the models with the vars of .sqlfluff (a scratch
 # warehouse under dbt_project/target), so lint needs no data and never touches data/.
