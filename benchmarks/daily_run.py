@@ -172,11 +172,22 @@ def ehelse_run(inbox: Path, warehouse: Path, dagster_home: Path) -> dict:
     if result["exit"] != 0:
         print(result["output"][-3000:])
         raise SystemExit(f"ehelse run failed (exit {result['exit']})")
-    results = sorted((ROOT / "dbt_project" / "target").glob("*/run_results.json"), key=lambda p: p.stat().st_mtime)
-    dbt = json.loads(results[-1].read_text()) if results else {}
-    result["dbt_build_seconds"] = round(dbt.get("elapsed_time") or 0, 1)
+    result["dbt_build_seconds"] = dbt_build_seconds(warehouse)
     result.pop("output")
     return result
+
+
+def dbt_build_seconds(warehouse: Path) -> float | None:
+    """dbt build's own time in the latest run on this warehouse (run_results.json; other
+    warehouses' builds may have written theirs beside it)."""
+    latest = None
+    for path in (ROOT / "dbt_project" / "target").glob("*/run_results.json"):
+        results = json.loads(path.read_text())
+        dbt_vars = results.get("args", {}).get("vars", {})
+        dbt_vars = json.loads(dbt_vars) if isinstance(dbt_vars, str) else dbt_vars
+        if dbt_vars.get("warehouse_dir") == str(warehouse) and (latest is None or path.stat().st_mtime > latest[0]):
+            latest = (path.stat().st_mtime, results["elapsed_time"])
+    return round(latest[1], 1) if latest else None
 
 
 def floor(day_file: Path, history_zone, new_day: date, store: Path) -> dict:
