@@ -98,6 +98,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_kjernejournal.py
 	$(BIN)/python benchmarks/national_year.py
 	$(BIN)/python benchmarks/open_data_load.py
+	$(BIN)/python benchmarks/demo_run.py
+	$(BIN)/python benchmarks/daily_run.py
 
 # sqlfluff's dbt templater compiles the models with the vars of .sqlfluff (a scratch
 # warehouse under dbt_project/target), so lint needs no data and never touches data/.

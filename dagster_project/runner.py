@@ -27,7 +27,7 @@ from dagster_project.feeds.inbox import scan_inbox
 from dagster_project.feeds.pseudonym import KeyRefused, check_key
 from dagster_project.presentation.progress import report_step
 from dagster_project.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings
-from dagster_project.warehouse import ledger
+from dagster_project.warehouse import compaction, ledger
 from dagster_project.warehouse.faults import ResourceFailure, resource_guard, run_lock
 from dagster_project.warehouse.ingest import pending_files
 from dagster_project.warehouse.working_db import migrate_legacy_raw
@@ -281,6 +281,7 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
         )
     fingerprint_file.write_text(_fingerprint(settings, as_of))  # the ledger has grown since the start
     removed = ledger.sweep(paths.raw_zone, settings.raw_retention_days, datetime.now(UTC))
+    compaction.compact(paths.raw_zone, datetime.now(UTC))  # closed months into one file each
     if removed:
         notes += f"\n  raw zone: {len(removed)} superseded or uncommitted file version(s) removed"
     return RunOutcome(True, True, f"published {paths.published_db}{notes}")

@@ -38,6 +38,9 @@ class Table:
 
     name: str
     columns: dict[str, str]
+    # A column whose values are unique across all files of the table (not only within one):
+    # ingestion checks a new version against the index of ids (warehouse/id_index.py).
+    unique_across_files: str | None = None
 
 
 @dataclass(frozen=True)

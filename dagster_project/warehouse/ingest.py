@@ -9,6 +9,7 @@ in it). Pure of Dagster, so tests and benchmarks call it directly.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -22,12 +23,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from dagster_project.feeds.base import InboxFile, ParsedFile
+from dagster_project.feeds.base import InboxFile, ParsedFile, Violation
 from dagster_project.feeds.csv_io import FileRejected
 from dagster_project.feeds.hostile import display_name, scrub_text, scrub_values
 from dagster_project.feeds.inbox import content_id, inbox_name, unmatched_reason
 from dagster_project.feeds.registry import raw_tables
-from dagster_project.warehouse import ledger
+from dagster_project.warehouse import id_index, ledger
 from dagster_project.warehouse.clock import Clock, system_clock
 from dagster_project.warehouse.faults import resource_guard
 from dagster_project.warehouse.raw_zone import (
@@ -88,6 +89,9 @@ def ingest_files(
     for family, indexed in by_feed.items():
         with ledger.feed_lock(zone, family):
             state = ledger.state_of(zone, family)
+            for table in indexed[0][1].feed.tables:
+                if table.unique_across_files:
+                    id_index.ensure_built(zone, con, table.name, table.unique_across_files, state.current_loads())
             for index, outcome in _ingest_feed(con, zone, state, indexed, run_id, workers, clock):
                 outcomes[index] = outcome
                 progress(outcome, len(outcomes))
@@ -160,11 +164,18 @@ def ingest_file(
         entry.reason = scrub_text(f"{rejection.rule}: {rejection.message}")
         log.error("rejected %s/%s: %s", feed.folder, file.name, entry.reason)
         return _commit(zone, con, state, entry, file, clock)
-    try:
-        _write_version(zone, con, entry, file, parsed, known.current_load_id, clock)
-    finally:
-        parsed.cleanup(con)
-    outcome = _commit(zone, con, state, entry, file, clock)
+    unique = _unique_columns(file, parsed)
+    # Checking ids against the other periods' and committing are one step (see unique_ids_lock).
+    with state.unique_ids_lock if unique else contextlib.nullcontext():
+        try:
+            if unique:
+                _quarantine_repeats(zone, con, state, file, parsed, unique)
+            indexed = _write_version(zone, con, entry, file, parsed, known.current_load_id, unique, clock)
+        finally:
+            parsed.cleanup(con)
+        outcome = _commit(zone, con, state, entry, file, clock)
+        for table, path in indexed.items():  # committed: the batch's next files count these ids
+            state.id_batches[table].add(id_index.keys_of(con, path), entry.load_id, file.period)
     if parsed.quarantined:
         line, _, violation = parsed.quarantined[0]
         log.warning(
@@ -191,8 +202,9 @@ def _write_version(
     file: InboxFile,
     parsed: ParsedFile,
     current_load_id: str | None,
+    unique: dict[str, str],
     clock: Clock,
-) -> None:
+) -> dict[str, Path]:
     """The file version's rows and quarantine in the raw zone; invisible until its ledger entry."""
     entry.encoding = parsed.encoding
     entry.rows_read = parsed.rows_read
@@ -202,14 +214,59 @@ def _write_version(
     assert entry.rows_read == entry.rows_loaded + entry.rows_quarantined, file.name
     entry.status = ledger.STATUS_RESTATED if current_load_id else ledger.STATUS_LOADED
     entry.supersedes = current_load_id
+    indexed: dict[str, Path] = {}  # table -> the index file of this version
     try:
         for table, select in parsed.selects.items():
             write_load(zone, con, table, file.period, entry.load_id, select)
+            if table in unique:
+                indexed[table] = id_index.write_ids(zone, con, table, unique[table], file.period, entry.load_id, select)
         _write_quarantine(zone, con, entry, file, parsed.quarantined, clock())
     except Exception:
         for table in parsed.selects:
             remove_load(zone, table, file.period, entry.load_id)
+            id_index.remove_ids(zone, table, file.period, entry.load_id)
         raise
+    return indexed
+
+
+def _unique_columns(file: InboxFile, parsed: ParsedFile) -> dict[str, str]:
+    """table -> its column unique across files, for the tables of this file that have one."""
+    return {
+        t.name: t.unique_across_files for t in file.feed.tables if t.unique_across_files and t.name in parsed.selects
+    }
+
+
+def _quarantine_repeats(
+    zone: RawZone,
+    con: duckdb.DuckDBPyConnection,
+    state: ledger.LedgerState,
+    file: InboxFile,
+    parsed: ParsedFile,
+    unique: dict[str, str],
+) -> dict[str, Path]:
+    """Rows whose id another period's current version already holds are quarantined, naming
+    both files (issue 22): two records of one event cannot both be counted, and which one is
+    right is the steward's call. The rest of the file loads."""
+    for table, column in unique.items():
+        batch = state.id_batches.setdefault(table, id_index.BatchIndex(state.current_loads()))
+        found = id_index.repeats(zone, con, table, column, file.period, parsed.selects[table], batch)
+        if not found:
+            continue
+        repeated = {r.id: r for r in found}
+        ids = "[" + ", ".join(id_index.literal(i) for i in sorted(repeated)) + "]"
+        cursor = con.execute(f"select * from ({parsed.selects[table]}) where list_contains({ids}, {column})")
+        names = [d[0] for d in cursor.description]
+        for row in cursor.fetchall():
+            values = dict(zip(names, row, strict=True))
+            other = repeated[values[column]]
+            message = (
+                f"{column} {values[column]} is already loaded from {file.feed.file_name(other.other_period)} "
+                f"(the current version of {other.other_period}); which record is right is the steward's call"
+            )
+            parsed.quarantined.append((None, values, Violation(f"duplicate_{column}_across_files", message)))
+            parsed.rows_loaded -= 1
+        parsed.selects[table] = f"select * from ({parsed.selects[table]}) where not list_contains({ids}, {column})"
+        log.warning("%s: %d row(s) repeat ids of other files, quarantined", file.name, len(repeated))
 
 
 def _commit(

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -74,6 +74,25 @@ class LedgerEntry:
     run_id: str | None = None
 
 
+# A closed month's entries folded into one file (warehouse/compaction.py); its name carries
+# the digest of the entry-file names it holds, so state_fingerprint does not change.
+COMPACTED_PREFIX = "compacted-"
+
+
+def entry_file_name(finished_at: datetime, load_id: str) -> str:
+    """The name of an entry's own file (derived from the entry, so compaction can recompute it)."""
+    return f"{finished_at.astimezone(UTC):%Y%m%dT%H%M%S%f}-{load_id}.parquet"
+
+
+def _name_value(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest())
+
+
+def names_digest(names: list[str]) -> str:
+    """An order-free digest of a set of entry-file names: the sum of their hashes, mod 2**256."""
+    return f"{sum(_name_value(n) for n in set(names)) % (1 << 256):064x}"
+
+
 def _ledger_glob(zone: RawZone) -> str:
     return str(zone.ledger_dir / "*.parquet")
 
@@ -90,7 +109,7 @@ def commit(zone: RawZone, con: duckdb.DuckDBPyConnection, entry: LedgerEntry) ->
     values = asdict(entry)
     select = "select " + ", ".join(f"cast(${c} as {t}) as {c}" for c, t in COLUMNS.items())
     con.execute(f"create or replace temp table ledger_entry as {select}", values)
-    name = f"{entry.finished_at:%Y%m%dT%H%M%S%f}-{entry.load_id}.parquet"
+    name = entry_file_name(entry.finished_at, entry.load_id)
     write_parquet(con, "select * from ledger_entry", zone.ledger_dir / name, zone.tmp_dir)
     con.execute("drop table ledger_entry")
 
@@ -100,7 +119,10 @@ def commit(zone: RawZone, con: duckdb.DuckDBPyConnection, entry: LedgerEntry) ->
 # The ledger with what is derived from it: is_current and superseded_by.
 LEDGER_VIEW = """
 with entries as (
+    -- Each entry once: a compaction killed between writing its file and removing the
+    -- entries it folded leaves both for a moment (warehouse/compaction.py).
     select * from read_parquet('{glob}', union_by_name = true)
+    qualify row_number() over (partition by load_id order by finished_at) = 1
 ),
 superseding as (
     select supersedes as load_id, min(load_id) as superseded_by
@@ -211,11 +233,17 @@ def handled_files(zone: RawZone, con: duckdb.DuckDBPyConnection | None = None) -
 
 
 def state_fingerprint(zone: RawZone) -> str:
-    """What the ledger holds, cheaply: its entry files (append-only, so their names suffice)."""
+    """What the ledger holds, cheaply: its entry files (append-only, so their names suffice),
+    as an order-free digest in which a compacted file counts as the entries it folded."""
     if not zone.ledger_dir.exists():
         return ""
-    names = sorted(p.name for p in zone.ledger_dir.glob("*.parquet"))
-    return hashlib.sha256("\n".join(names).encode()).hexdigest()
+    total = 0
+    for path in zone.ledger_dir.glob("*.parquet"):
+        if path.name.startswith(COMPACTED_PREFIX):
+            total += int(path.stem.rsplit("-", 1)[1], 16)
+        else:
+            total += _name_value(path.name)
+    return f"{total % (1 << 256):064x}"
 
 
 def inconsistent_loads(zone: RawZone, families: list[str]) -> list[tuple[str, int, int, int]]:
@@ -348,6 +376,10 @@ class LedgerState:
     loaded: set[tuple[str, str]] = field(default_factory=set)  # (period, sha256) ever loaded
     current: dict[str, str] = field(default_factory=dict)  # period -> current load_id
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Held from checking a version's ids against the other periods' to its commit, so two
+    # files of one batch never both miss each other's ids (warehouse/id_index.py).
+    unique_ids_lock: threading.Lock = field(default_factory=threading.Lock)
+    id_batches: dict = field(default_factory=dict)  # table -> id_index.BatchIndex of this batch
 
     def lookup(self, file_name: str, sha256: str, period: str) -> KnownFile:
         with self._lock:
@@ -356,6 +388,10 @@ class LedgerState:
                 loaded_before=(period, sha256) in self.loaded,
                 current_load_id=self.current.get(period),
             )
+
+    def current_loads(self) -> dict[str, str]:
+        with self._lock:
+            return dict(self.current)
 
     def record(self, entry: LedgerEntry) -> None:
         with self._lock:

@@ -24,7 +24,7 @@ from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, PROJECT_RO
 EXAMPLE_QUERIES = PROJECT_ROOT / "examples" / "queries"
 REPORT_SQL = PROJECT_ROOT / "dagster_project" / "presentation" / "report.py"
 MEETING_SQL = PROJECT_ROOT / "dagster_project" / "presentation" / "meeting.py"  # the report's meeting section
-PK_TESTS = {"unique", "unique_since"}
+PK_TESTS = {"unique"}
 
 
 @pytest.fixture(scope="module")

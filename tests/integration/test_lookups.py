@@ -125,3 +125,50 @@ def test_files_ingested_in_parallel_load_what_one_at_a_time_loads(demo_inbox: Pa
     [row] = [r for r in loaded[0] if str(r[2]) == record["oppslag_id"]]
     assert row[3] == str(pseudonym_uuid(record["hpr_nummer"], pseudonym_key()))
     assert row[4] == str(pseudonym_uuid(record["pasient_fnr"], pseudonym_key()))
+
+
+def _repeat_in_next_day(inbox: Path) -> tuple[Path, Path, str]:
+    """Day 2's log gets day 1's first oppslag_id (its own timestamp stays on day 2)."""
+    first, second = sorted(lookup_files(inbox), key=lambda f: f.period)[:2]
+    repeated = records_of(first.path)[0]["oppslag_id"]
+    records = records_of(second.path)
+    records[0]["oppslag_id"] = repeated
+    write_records(second.path, records)
+    return first.path, second.path, repeated
+
+
+def test_an_oppslag_id_of_another_days_file_is_quarantined_naming_both_files(con, zone, demo_inbox: Path) -> None:
+    first, second, repeated = _repeat_in_next_day(demo_inbox)
+    files = sorted(lookup_files(demo_inbox), key=lambda f: f.period)[:2]
+    loaded, outcome = load(con, zone, *files)
+    assert loaded.rows_quarantined == 0
+    assert (outcome.rows_loaded, outcome.rows_quarantined) == (outcome.rows_read - 1, 1)
+    [(rule, message, line)] = con.execute("select rule, message, line_number from raw.quarantine").fetchall()
+    assert rule == "duplicate_oppslag_id_across_files"
+    assert f"kjernejournal/{second.name}" in message and first.name in message and repeated in message
+    # The id is stored once: the first file's row stays, the repeat is not counted twice.
+    [(n,)] = con.execute("select count(*) from raw.kj_lookups where oppslag_id = ?", [repeated]).fetchall()
+    assert n == 1
+
+
+def test_a_restated_day_replaces_its_ids_in_the_index(con, zone, demo_inbox: Path) -> None:
+    first, second, repeated = _repeat_in_next_day(demo_inbox)
+    by_period = {f.path: f for f in lookup_files(demo_inbox)}
+    load(con, zone, by_period[first])
+    # Day 1 is re-delivered without the lookup; its own ids never count against its new version.
+    write_records(first, [r for r in records_of(first) if r["oppslag_id"] != repeated])
+    [restated] = load(con, zone, by_period[first])
+    assert restated.status == "restated" and restated.rows_quarantined == 0
+    [outcome] = load(con, zone, by_period[second])
+    assert outcome.rows_quarantined == 0 and outcome.rows_loaded == outcome.rows_read
+
+
+def test_the_index_is_built_from_the_raw_zone_when_missing(con, zone, demo_inbox: Path) -> None:
+    from dagster_project.warehouse import id_index
+
+    first, second, repeated = _repeat_in_next_day(demo_inbox)
+    by_path = {f.path: f for f in lookup_files(demo_inbox)}
+    load(con, zone, by_path[first])
+    id_index.drop_index(zone, "kj_lookups")  # a warehouse loaded before the index existed
+    [outcome] = load(con, zone, by_path[second])
+    assert outcome.rows_quarantined == 1

@@ -22,6 +22,7 @@ FEED = Feed(
                 "virksomhetstype": "varchar",
                 "handling": "varchar",
             },
+            unique_across_files="oppslag_id",
         ),
     ),
     freshness=Freshness(3, 35),

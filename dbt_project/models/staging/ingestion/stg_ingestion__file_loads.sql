@@ -1,12 +1,26 @@
 -- The ledger is append-only: what is current is derived here, by the rule of
 -- dagster_project/warehouse/ledger.py (LEDGER_VIEW): a load that loaded rows and
--- that no later entry supersedes.
+-- that no later entry supersedes. A table: the ledger's files are read once per run.
 with
 
-source as (
+ledger_files as (
     -- With var known_on: the ledger as it stood at the end of that day (macros/known_on.sql).
     select * from {{ source('raw', 'load_ledger') }}
     where {{ loaded_by_known_on('finished_at') }}
+),
+
+-- Each entry once: for a moment a compaction may hold an entry in two files
+-- (dagster_project/warehouse/compaction.py).
+numbered as (
+    select
+        ledger_files.*,
+        row_number() over (partition by load_id order by finished_at) as copy_number
+    from ledger_files
+),
+
+source as (
+    select * from numbered
+    where copy_number = 1
 ),
 
 superseding as (

@@ -1,12 +1,23 @@
+{{
+    config(
+        materialized='incremental',
+        **replace_partitions_config('lookup_date'),
+    )
+}}
+-- The current lookups, as a table the models and tests downstream read instead of the
+-- raw zone's Parquet (issue 26). Incremental: a run reads only the file versions
+-- committed since the table's newest (macros/current_rows.sql); a restated day
+-- replaces its rows whole.
 with
 
 source as (
-    {{ current_rows('kj_lookups') }}
+    {{ current_rows('kj_lookups', only_loads=new_current_loads('kj_lookups') if is_incremental() else none) }}
 ),
 
 renamed as (
     select
         load_id,
+        loaded_at,
         cast(period as date) as lookup_date,
         cast(tidspunkt as {{ type_timestamp_tz() }}) as looked_up_at,
         oppslag_id as lookup_id,

@@ -1,0 +1,357 @@
+"""Benchmark: a daily run on top of a long history (issue 26).
+
+    .venv/bin/python benchmarks/daily_run.py [--data data/bench/daily] [--years 5] [--lookups-per-day 200000]
+
+For each history (1 month, and --years years) ending the day before the new day:
+
+1. The raw zone is written directly, without ingestion: one Parquet file per day of
+   --lookups-per-day pseudonymised lookups (the raw zone's own layout and types), its
+   ledger entry and its id-index file, then compacted (closed months fold into one
+   file each) as the pipeline leaves it. The other feeds' history (small files: usage,
+   PLL, adoption, surveys, plan) comes from the demo generator and is loaded by a first
+   `ehelse run`, which also builds and publishes over the whole history (printed, not
+   a target: it is the one-off first load).
+2. The daily run: `ehelse run` with one new day's lookup log (written by DuckDB, as the
+   national fixture is) plus the month's files of the other feeds, timed from outside,
+   with its peak memory and dbt build's own time.
+3. The floor for the same day: bare DuckDB reading the day's log, replacing both
+   identifiers by their keyed pseudonym, storing the typed rows as Parquet, and updating
+   the month's figures (lookups by municipality, organisation type and action; distinct
+   patients over the month's days so far).
+4. The fixed cost of any run, each its own process: the interpreter, importing the runner
+   (no Dagster), importing Dagster and the definitions, and `dbt parse` of the project.
+
+Targets (printed met/missed): the daily run at --years <= 1.2x the run at 1 month; the
+daily run <= 4x its floor + the fixed cost. Do not run the full size on a busy machine:
+`--lookups-per-day 20000 --years 1` proves it works. Figures go to <data>/daily_run.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from national_year import EHELSE, ROOT, measured  # noqa: E402
+
+LOOKUP_COLUMNS = (
+    "tidspunkt",
+    "oppslag_id",
+    "hpr_pseudonym",
+    "patient_pseudonym",
+    "virksomhet_orgnr",
+    "kommunenummer",
+    "virksomhetstype",
+    "handling",
+)
+
+
+def month_of(day: date) -> str:
+    return f"{day:%Y-%m}"
+
+
+def shift_months(month: str, n: int) -> str:
+    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + n
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+# --- the history, written directly -----------------------------------------------------------
+
+
+def write_lookup_history(zone, days: list[date], per_day: int) -> None:
+    """One raw-zone file version per day, with its ledger entry and id-index file, as ingestion
+    would leave them; then compacted as the pipeline leaves the zone after a publication."""
+    import duckdb
+
+    from dagster_project.demo.scale_data import N_ORGANISATIONS, N_PATIENTS, N_PERSONNEL, _pools
+    from dagster_project.warehouse import compaction, id_index, ledger
+    from dagster_project.warehouse.ingest import prepare
+    from dagster_project.warehouse.raw_zone import write_load
+
+    con = duckdb.connect()
+    prepare(zone, con)
+    id_index.ensure_built(zone, con, "kj_lookups", "oppslag_id", {})  # an empty index, marked built
+    _pools(con, 2023)
+    for day in days:
+        load_id = str(uuid.uuid4())
+        select = f"""
+            with events as (
+                select
+                    cast('{day.isoformat()}' as timestamp) + to_seconds(cast(floor(random() * 86400) as bigint))
+                        as local_time,
+                    cast(floor(random() * {N_PATIENTS}) as integer) as patient,
+                    cast(floor(random() * {N_PERSONNEL}) as integer) as person,
+                    cast(floor(random() * random() * {N_ORGANISATIONS}) as integer) as organisation,
+                    random() < 0.08 as shares
+                from range({per_day})
+            )
+            select
+                timezone('Europe/Oslo', e.local_time) as tidspunkt,
+                cast(gen_random_uuid() as varchar) as oppslag_id,
+                cast(cast(md5('hpr' || h.hpr) as uuid) as varchar) as hpr_pseudonym,
+                cast(cast(md5('fnr' || p.fnr) as uuid) as varchar) as patient_pseudonym,
+                o.orgnr as virksomhet_orgnr, o.kommunenummer, o.virksomhetstype,
+                case when e.shares then 'del' else 'les' end as handling
+            from events as e
+            inner join patients as p on e.patient = p.i
+            inner join personnel as h on e.person = h.i
+            inner join organisations as o on e.organisation = o.i
+        """
+        path = write_load(zone, con, "kj_lookups", day.isoformat(), load_id, select)
+        stored = f"select * from read_parquet('{path}')"
+        id_index.write_ids(zone, con, "kj_lookups", "oppslag_id", day.isoformat(), load_id, stored)
+        finished = datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC) + timedelta(hours=6)
+        ledger.commit(
+            zone,
+            con,
+            ledger.LedgerEntry(
+                load_id=load_id,
+                file_name=f"kj_oppslag_{day.isoformat()}.jsonl.gz",
+                file_path=f"(benchmark history)/kj_oppslag_{day.isoformat()}.jsonl.gz",
+                source_family="kj_lookups",
+                period=day.isoformat(),
+                sha256=uuid.uuid4().hex,
+                size_bytes=0,
+                encoding="utf-8",
+                rows_read=per_day,
+                rows_loaded=per_day,
+                status=ledger.STATUS_LOADED,
+                started_at=finished - timedelta(seconds=1),
+                finished_at=finished,
+                run_id="benchmark-history",
+            ),
+        )
+    con.close()
+    compaction.compact(zone, datetime.now(UTC))
+
+
+def write_inboxes(root: Path, first_month: str, month: str, new_day: date, per_day: int) -> tuple[Path, Path]:
+    """(history inbox: the other feeds up to the month before, daily inbox: those plus the
+    month's files and the new day's lookup log). Lookup logs of the history are not files."""
+    from dagster_project.demo.demo_data import DemoConfig, generate
+    from dagster_project.demo.scale_data import write_lookup_days
+    from dagster_project.feeds.inbox import scan_inbox
+
+    daily = root / "inbox-daily"
+    history = root / "inbox-history"
+    for folder in (daily, history):
+        shutil.rmtree(folder, ignore_errors=True)
+    generate(DemoConfig(inbox=daily, first_month=first_month, last_month=month, lookups_per_day=1))
+    for path in (daily / "kjernejournal").glob("kj_oppslag_*.jsonl.gz"):
+        path.unlink()
+    shutil.copytree(daily, history)
+    for file in scan_inbox(history).files:
+        if file.period.startswith(month):
+            file.path.unlink()
+    write_lookup_days(daily / "kjernejournal", new_day, 1, per_day)
+    return history, daily
+
+
+# --- measuring ------------------------------------------------------------------------------
+
+
+def env_for(inbox: Path, warehouse: Path, dagster_home: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "EHELSE_INBOX": str(inbox),
+        "EHELSE_WAREHOUSE_DIR": str(warehouse),
+        "DAGSTER_HOME": str(dagster_home),
+    }
+
+
+def ehelse_run(inbox: Path, warehouse: Path, dagster_home: Path) -> dict:
+    result = measured([EHELSE, "run", "--quiet"], env_for(inbox, warehouse, dagster_home))
+    if result["exit"] != 0:
+        print(result["output"][-3000:])
+        raise SystemExit(f"ehelse run failed (exit {result['exit']})")
+    result["dbt_build_seconds"] = dbt_build_seconds(warehouse)
+    result.pop("output")
+    return result
+
+
+def dbt_build_seconds(warehouse: Path) -> float | None:
+    """dbt build's own time in the latest run on this warehouse (run_results.json; other
+    warehouses' builds may have written theirs beside it)."""
+    latest = None
+    for path in (ROOT / "dbt_project" / "target").glob("*/run_results.json"):
+        results = json.loads(path.read_text())
+        dbt_vars = results.get("args", {}).get("vars", {})
+        dbt_vars = json.loads(dbt_vars) if isinstance(dbt_vars, str) else dbt_vars
+        if dbt_vars.get("warehouse_dir") == str(warehouse) and (latest is None or path.stat().st_mtime > latest[0]):
+            latest = (path.stat().st_mtime, results["elapsed_time"])
+    return round(latest[1], 1) if latest else None
+
+
+def floor(day_file: Path, history_zone, new_day: date, store: Path) -> dict:
+    """Bare DuckDB for the new day: read, pseudonymise, store; then the month's figures."""
+    import duckdb
+
+    from dagster_project.feeds.kj_lookups.parse import READ_JSON_OPTIONS
+    from dagster_project.feeds.pseudonym import hmac_pads, pseudonym_key, pseudonym_sql
+
+    shutil.rmtree(store, ignore_errors=True)
+    store.mkdir(parents=True)
+    start = time.perf_counter()
+    con = duckdb.connect()
+    pads = hmac_pads(pseudonym_key())
+    con.execute(f"create temp table day as select * from read_json(?, {READ_JSON_OPTIONS})", [str(day_file)])
+    for column, table in (("pasient_fnr", "fnr"), ("hpr_nummer", "hpr")):
+        con.execute(
+            f"create temp table {table} as select value, {pseudonym_sql('value')} as pseudonym"
+            f" from (select distinct {column} as value from day)",
+            pads,
+        )
+    stored = store / "day.parquet"
+    con.execute(
+        f"""
+        copy (
+            select cast(d.tidspunkt as timestamptz) as tidspunkt, d.oppslag_id,
+                cast(h.pseudonym as varchar) as hpr_pseudonym, cast(f.pseudonym as varchar) as patient_pseudonym,
+                d.virksomhet_orgnr, d.kommunenummer, d.virksomhetstype, d.handling
+            from day as d
+            inner join fnr as f on d.pasient_fnr = f.value
+            inner join hpr as h on d.hpr_nummer = h.value
+        ) to '{stored}' (format parquet, compression zstd)
+        """
+    )
+    con.execute(
+        f"select kommunenummer, virksomhetstype, handling, count(*) from read_parquet('{stored}') group by all"
+    ).fetchall()
+    month_days = [
+        str(p) for p in history_zone.root.glob(f"kj_lookups/period={month_of(new_day)}-*/load_id=*/*.parquet")
+    ]
+    con.execute(
+        "select count(distinct patient_pseudonym) from read_parquet(?, union_by_name = true)",
+        [[*month_days, str(stored)]],
+    ).fetchall()
+    seconds = time.perf_counter() - start
+    con.close()
+    shutil.rmtree(store)
+    return {"seconds": round(seconds, 2), "month_days_read": len(month_days) + 1}
+
+
+def fixed_costs(env: dict[str, str]) -> dict[str, float]:
+    """Each part of the cost every run pays, whatever it loads, as its own process."""
+    python = sys.executable
+    steps = {
+        "interpreter": [python, "-c", "pass"],
+        "import the runner (no Dagster, no dbt)": [python, "-c", "import dagster_project.runner"],
+        "import Dagster and the definitions": [python, "-c", "import dagster_project.definitions"],
+        "dbt parse (no partial parse)": [
+            python,
+            "-c",
+            "import json, subprocess; from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, Settings;"
+            "subprocess.run([DBT_EXECUTABLE, 'parse', '--quiet', '--no-partial-parse', '--target-path', "
+            "'target/bench-parse', '--vars', json.dumps(Settings.from_env().dbt_vars())], cwd=DBT_PROJECT_DIR, "
+            "check=True)",
+        ],
+    }
+    timings = {}
+    for name, cmd in steps.items():
+        start = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True, capture_output=True)
+        timings[name] = round(time.perf_counter() - start, 2)
+    # Each process also paid what the one before it measured: keep only its own part.
+    own = {"interpreter": timings["interpreter"]}
+    own["import the runner (no Dagster, no dbt)"] = (
+        timings["import the runner (no Dagster, no dbt)"] - timings["interpreter"]
+    )
+    own["import Dagster and the definitions"] = timings["import Dagster and the definitions"] - timings["interpreter"]
+    own["dbt parse (no partial parse)"] = (
+        timings["dbt parse (no partial parse)"] - timings["import the runner (no Dagster, no dbt)"]
+    )
+    return {k: round(v, 2) for k, v in own.items()}
+
+
+def one_history(data: Path, label: str, months_of_history: int, new_day: date, per_day: int) -> dict:
+    root = data / label
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    month = month_of(new_day)
+    first_month = shift_months(month, -months_of_history)
+    first_day = date.fromisoformat(f"{first_month}-{new_day.day:02d}")
+    days = [first_day + timedelta(days=i) for i in range((new_day - first_day).days)]
+    from dagster_project.settings import WarehousePaths
+
+    paths = WarehousePaths(root / "warehouse")
+    dagster_home = root / "dagster_home"
+    dagster_home.mkdir()
+    shutil.copy(ROOT / "dagster_home" / "dagster.yaml", dagster_home / "dagster.yaml")
+    step = time.perf_counter()
+    history_inbox, daily_inbox = write_inboxes(root, first_month, month, new_day, per_day)
+    write_lookup_history(paths.raw_zone, days, per_day)
+    written = round(time.perf_counter() - step, 1)
+    print(f"  {label}: history written ({len(days)} days of lookups, other feeds from {first_month}) in {written} s")
+    first = ehelse_run(history_inbox, paths.root, dagster_home)
+    print(f"  {label}: first run over the history (load + full build): {first['seconds']} s")
+    daily = ehelse_run(daily_inbox, paths.root, dagster_home)
+    print(f"  {label}: daily run {daily['seconds']} s (dbt build {daily['dbt_build_seconds']} s)")
+    day_file = daily_inbox / "kjernejournal" / f"kj_oppslag_{new_day.isoformat()}.jsonl.gz"
+    bare = floor(day_file, paths.raw_zone, new_day, root / "floor")
+    print(f"  {label}: floor {bare['seconds']} s")
+    return {
+        "days_of_history": len(days),
+        "history_written_seconds": written,
+        "first_run": first,
+        "daily_run": daily,
+        "floor": bare,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "bench" / "daily", help="warehouses and inboxes")
+    parser.add_argument("--years", type=int, default=5, help="the long history (years)")
+    parser.add_argument("--lookups-per-day", type=int, default=200_000)
+    parser.add_argument("--day", type=date.fromisoformat, help="the new day (default: the 15th of last month)")
+    args = parser.parse_args()
+    today = date.today()
+    new_day = args.day or (today.replace(day=1) - timedelta(days=1)).replace(day=15)
+    args.data.mkdir(parents=True, exist_ok=True)
+    print(f"daily run on {new_day}, {args.lookups_per_day} lookups a day")
+    results = {
+        "1 month": one_history(args.data, "month", 1, new_day, args.lookups_per_day),
+        f"{args.years} years": one_history(args.data, "years", 12 * args.years, new_day, args.lookups_per_day),
+    }
+    fixed = fixed_costs(env_for(args.data / "years" / "inbox-daily", args.data / "years" / "warehouse", args.data))
+    short, long = results["1 month"]["daily_run"]["seconds"], results[f"{args.years} years"]["daily_run"]["seconds"]
+    bare = results[f"{args.years} years"]["floor"]["seconds"]
+    fixed_total = round(sum(fixed.values()), 2)
+    targets = [
+        (f"daily run at {args.years} years <= 1.2x at 1 month", f"{long} s / {short} s = {long / short:.2f}x",
+         long <= 1.2 * short),
+        ("daily run <= 4x floor + fixed cost", f"{long} s against 4 x {bare} + {fixed_total} = "
+         f"{4 * bare + fixed_total:.1f} s", long <= 4 * bare + fixed_total),
+    ]  # fmt: skip
+    print("\nfixed cost of every run (each its own process):")
+    for name, seconds in fixed.items():
+        print(f"  {name:45} {seconds:7.2f} s")
+    print("\ntargets:")
+    for name, measured_text, met in targets:
+        print(f"  {'met   ' if met else 'MISSED'} {name}: {measured_text}")
+    out = args.data / "daily_run.json"
+    out.write_text(
+        json.dumps(
+            {
+                "new_day": new_day.isoformat(),
+                "lookups_per_day": args.lookups_per_day,
+                "results": results,
+                "fixed_cost": fixed,
+                "targets": [{"target": t, "measured": m, "met": ok} for t, m, ok in targets],
+            },
+            indent=2,
+        )  # fmt: skip
+    )
+    print(f"\nfigures in {out}")
+
+
+if __name__ == "__main__":
+    main()
