@@ -33,6 +33,7 @@ class WarehouseResource(dg.ConfigurableResource):
     pg_url: str = ""  # a PostgreSQL publication target (docs/bi.md), or none
     archive_months: int = DEFAULT_ARCHIVE_MONTHS
     engine: str = DEFAULT_ENGINE  # the dbt target that builds the models (duckdb or spark)
+    raw_retention_days: int = -1  # days a superseded file version stays in the raw zone; -1 keeps every one
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WarehouseResource:
@@ -45,6 +46,7 @@ class WarehouseResource(dg.ConfigurableResource):
             pg_url=settings.pg_url or "",
             archive_months=settings.archive_months,
             engine=settings.engine,
+            raw_retention_days=-1 if settings.raw_retention_days is None else settings.raw_retention_days,
         )
 
     @property
