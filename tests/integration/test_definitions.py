@@ -1,4 +1,5 @@
 import gzip
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 from dagster_project.definitions import defs
 from dagster_project.defs import build_defs
 from dagster_project.resources import WarehouseResource
-from dagster_project.settings import Settings
+from dagster_project.settings import PROJECT_ROOT, Settings
 
 
 def test_definitions_load_and_form_one_lineage_from_raw_to_published() -> None:
@@ -26,6 +27,10 @@ def test_definitions_load_and_form_one_lineage_from_raw_to_published() -> None:
         k.to_user_string() for k, g in groups.items() if g == "default"
     )
     assert groups[dg.AssetKey(["raw", "load_ledger"])] == "raw"
+    # Every model has an owner in meta (dbt_project.yml, once), as the manifest the definitions read says.
+    manifest = json.loads((PROJECT_ROOT / "dbt_project" / "target" / "manifest.json").read_text())
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    assert models and all(n["config"]["meta"].get("owner") == "team:analytics-engineering" for n in models)
 
 
 def test_jobs_schedules_and_sensors_are_defined() -> None:
