@@ -35,7 +35,7 @@ def test_runs_launched_as_the_ui_does_hold_the_pool_carry_the_tag_and_sweep(
     settings = Settings.from_env()
     pool = settings.paths.writer_pool
     _restate_usage(inbox)
-    versions_before = sorted(settings.paths.raw_zone.root.rglob("period=2022-06/*.parquet"))
+    versions_before = sorted(settings.paths.raw_zone.root.rglob("helsenorge_usage/period=2022-06/*/*.parquet"))
     defs = build_defs(settings)
     with dg.DagsterInstance.from_config(str(dagster_instance)) as instance:
         # A backfill of one month from the UI: the implicit asset job (`__ASSET_JOB`).
@@ -55,7 +55,7 @@ def test_runs_launched_as_the_ui_does_hold_the_pool_carry_the_tag_and_sweep(
     # The raw zone was swept after the publication: the superseded version is gone, its ledger entry stays.
     swept = [e for e in publication.get_asset_materialization_events() if e.asset_key == SWEEP_KEY]
     assert swept and swept[0].materialization.metadata["files_removed"].value >= 1
-    versions_after = sorted(settings.paths.raw_zone.root.rglob("period=2022-06/*.parquet"))
+    versions_after = sorted(settings.paths.raw_zone.root.rglob("helsenorge_usage/period=2022-06/*/*.parquet"))
     # One version added by the backfill, the one it superseded removed by the sweep.
     assert len(versions_after) == len(versions_before) and versions_after != versions_before
     assert "helsenorge_bruk_2022-06.csv" in ledger.state_of(settings.paths.raw_zone, "helsenorge_usage").latest_sha
