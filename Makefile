@@ -8,7 +8,7 @@ SPARK_STAMP := $(VENV)/.installed-spark
 # Paths and every other setting default in one place, dagster_project/settings.py
 # (data/inbox and data/warehouse under the directory make runs in), overridden by EHELSE_*.
 
-.PHONY: demo test dev docs lint bench install clean browser postgres duckdb1 evidence java
+.PHONY: demo test test-fast dev docs lint bench install clean browser postgres duckdb1 evidence java
 
 # Reinstall only when the dependency files change: later runs reuse the venv.
 $(STAMP): pyproject.toml constraints.txt
@@ -84,9 +84,13 @@ java:
 test: $(STAMP) $(SPARK_STAMP) browser postgres java duckdb1 evidence lint
 	$(BIN)/python -m pytest
 
+## test-fast: the unit tier only (pure functions, small frames; under 3 minutes), for iteration
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -q
+
 ## dev: the Dagster UI on the same definitions (http://127.0.0.1:3000)
 dev: $(STAMP)
-	DAGSTER_HOME="$(CURDIR)/dagster_home" $(BIN)/dagster dev -m dagster_project.definitions
+	DAGSTER_HOME="$(CURDIR)/dagster_home" $(BIN)/dagster dev -w workspace.yaml
 
 ## docs: the dbt data dictionary (dbt docs generate) into dbt_project/target
 docs: $(STAMP)

@@ -58,6 +58,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     handler = progress.attach(quiet=args.quiet, verbose=args.verbose)
     try:
         outcome = run_pipeline(settings)
+    except KeyboardInterrupt:
+        print("stopped (Ctrl-C)", file=sys.stderr)
+        return 130
     finally:
         progress.detach(handler)
     print(outcome.message)

@@ -17,7 +17,7 @@ import os
 import re
 import socket
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -26,18 +26,17 @@ from dagster_project.feeds.base import InboxFile
 from dagster_project.feeds.inbox import scan_inbox
 from dagster_project.feeds.pseudonym import KeyRefused, check_key
 from dagster_project.presentation.progress import report_step
-from dagster_project.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, Settings
-from dagster_project.warehouse import compaction, ledger
+from dagster_project.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, PARTITIONS_START_ENV_VAR, Settings
+from dagster_project.warehouse import ledger
 from dagster_project.warehouse.faults import ResourceFailure, resource_guard, run_lock
 from dagster_project.warehouse.ingest import pending_files
 from dagster_project.warehouse.working_db import migrate_legacy_raw
+from dagster_project.writer_slot import HOST_TAG, PID_TAG, wait_for_writer_slot
 
 log = logging.getLogger(__name__)
 _FINGERPRINTED = ("dbt_project.yml", "models", "seeds", "macros", "tests")
 # The CLI prints a summary; the step-by-step log stays in the Dagster instance.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
-# Which process ran a Dagster run of `ehelse run`: a run whose process is gone is released.
-PID_TAG, HOST_TAG = "ehelse/pid", "ehelse/host"
 
 
 @dataclass(frozen=True)
@@ -73,25 +72,46 @@ def _instance(settings: Settings) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(settings.dagster_home))
 
 
-def _failures(result: dg.ExecuteInProcessResult) -> list[str]:
+@dataclass(frozen=True)
+class Failure:
+    """What went wrong in a run, classified by what Dagster recorded (the check's severity, the
+    step's outcome and error class), never by the words of the message."""
+
+    text: str
+    blocking: bool = True  # a failed ERROR check or a failed step; False: a WARN check
+    resource: bool = False  # a ResourceFailure (disk, memory, lock) stopped a step: no verdict
+
+
+def _failures(result: dg.ExecuteInProcessResult) -> list[Failure]:
     """Failed checks (with the expectations that failed) and failed steps, in words."""
     reasons = []
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed:
-                severity = evaluation.severity.value if evaluation.severity else "ERROR"
+                blocking = evaluation.severity != dg.AssetCheckSeverity.WARN
+                severity = "ERROR" if blocking else "WARN"
                 what = f": {evaluation.description}" if evaluation.description else ""
-                reasons.append(
-                    f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed ({severity}){what}"
-                )
+                name = f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}"
+                reasons.append(Failure(f"check {name} failed ({severity}){what}", blocking))
         elif event.event_type_value == "STEP_FAILURE":
             error = event.step_failure_data.error
             if error and "DagsterAssetCheckFailedError" in (error.cls_name or ""):
                 continue  # a blocking check: already reported by its evaluation
             first_line = _step_error_message(error).strip().splitlines()[:1]
-            reasons.append(f"step {event.step_key} failed: {first_line[0] if first_line else ''}")
+            text = f"step {event.step_key} failed: {first_line[0] if first_line else ''}"
+            reasons.append(Failure(text, resource=_raised(error, ResourceFailure)))
     return reasons
+
+
+def _raised(error, kind: type[Exception]) -> bool:
+    """Whether `kind` (or a subclass) is in the chain of a step's serialized error."""
+    names = {cls.__name__ for cls in kind.__subclasses__()} | {kind.__name__}
+    while error is not None:
+        if (error.cls_name or "") in names:
+            return True
+        error = error.cause
+    return False
 
 
 def _step_error_message(error) -> str:
@@ -110,6 +130,14 @@ def _materialized(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> bool:
     )
 
 
+def _metadata(result: dg.ExecuteInProcessResult, key: dg.AssetKey) -> dict:
+    """The metadata of `key`'s materialization in this run (empty when it did not materialize)."""
+    for event in result.get_asset_materialization_events():
+        if event.asset_key == key:
+            return dict(event.materialization.metadata)
+    return {}
+
+
 def _publication_stamp(path: Path) -> tuple[int, int] | None:
     """Which file published.duckdb is (inode, mtime): a publication replaces it by a rename."""
     try:
@@ -117,47 +145,6 @@ def _publication_stamp(path: Path) -> tuple[int, int] | None:
     except FileNotFoundError:
         return None
     return stat.st_ino, stat.st_mtime_ns
-
-
-def _process_is_gone(pid: str) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except (ValueError, PermissionError):
-        return False  # not a pid, or another user's live process
-    return False
-
-
-def release_dead_runs(instance: dg.DagsterInstance) -> list[str]:
-    """Mark failed the runs of an `ehelse run` that died (kill -9, power cut) and free the pool
-    slots they hold (issue 17).
-
-    Dagster records a run's slot in the `duckdb_writer` pool (limit 1) in the instance; a run
-    whose process was killed keeps it, STARTED forever, and every later run would wait for it
-    without end. `dagster dev`'s daemon frees the slots of finished runs only, and `ehelse run`
-    has no daemon. A run is released when it was started by `ehelse run` on this host
-    (PID_TAG, HOST_TAG) and its process is gone; finished runs that still hold slots are
-    freed as the daemon would. Runs of the UI or of a live process are left alone."""
-    from dagster._core.storage.dagster_run import FINISHED_STATUSES
-
-    storage = instance.event_log_storage
-    if not storage.supports_global_concurrency_limits:
-        return []
-    holders = storage.get_concurrency_run_ids()
-    released = []
-    for record in instance.get_run_records(filters=dg.RunsFilter(run_ids=list(holders))) if holders else []:
-        run = record.dagster_run
-        if run.status not in FINISHED_STATUSES:
-            if run.tags.get(HOST_TAG) != socket.gethostname() or not _process_is_gone(run.tags.get(PID_TAG, "")):
-                continue
-            instance.report_run_failed(
-                run, message=f"the `ehelse run` process {run.tags[PID_TAG]} ended without finishing this run"
-            )
-            log.warning("run %s of a process that is gone marked failed; its pool slots freed", run.run_id)
-        storage.free_concurrency_slots_for_run(run.run_id)
-        released.append(run.run_id)
-    return released
 
 
 def _fingerprint(settings: Settings, as_of: str) -> str:
@@ -204,28 +191,39 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
     # Loading the definitions (Dagster, dagster-dbt, the manifest, GX) takes ~2 s: only
     # once we know there is work to do.
     from dagster_project.defs import build_defs
-    from dagster_project.defs.pipeline.jobs import ASSET_FOR_FEED, JOB_FOR_FEED
+    from dagster_project.defs.pipeline.jobs import feed_keys, ingestion_job_name
+    from dagster_project.defs.publication.sweep import SWEEP_KEY
+    from dagster_project.feeds.registry import feeds
     from dagster_project.gate import quality
 
-    defs = build_defs(settings)
+    registered = feeds()
+    defs = build_defs(settings, registered)
     instance = _instance(settings)
-    release_dead_runs(instance)
     ours = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
     warnings: list[str] = []
-    for feed, job in sorted(JOB_FOR_FEED.items()):
-        asset = ASSET_FOR_FEED[feed]
+    for feed in registered:
+        job_name = ingestion_job_name(feed, registered)
+        if job_name is None:
+            continue
+        job = defs.resolve_job_def(job_name)
+        keys = feed_keys(feed)
         # Only the partitions with a new or changed file: a monthly run must not re-hash the history.
-        periods = sorted({f.period for f in pending if isinstance(f, InboxFile) and f.feed.name == feed})
-        # Asked key by key: listing 26 years of daily partitions costs ~1 s a feed.
+        periods = sorted({f.period for f in pending if isinstance(f, InboxFile) and f.feed.name == feed.name})
+        # Asked key by key: listing years of daily partitions costs ~1 s a feed.
         outside = [p for p in periods if not job.partitions_def.has_partition_key(p)]
         if outside:
-            warnings.append(f"{feed}: {len(outside)} file(s) outside the partitions, not loaded: {outside[:3]}")
+            warnings.append(
+                f"{feed.name}: {len(outside)} file(s) before the partitions ({PARTITIONS_START_ENV_VAR}="
+                f"{settings.partitions_start}), not loaded: {outside[:3]}"
+            )
         periods = [p for p in periods if p not in outside]
         if not periods:
             continue
-        result = defs.resolve_job_def(job.name).execute_in_process(
+        # Another run of this warehouse (the UI, a schedule) goes first; this one says it waits.
+        wait_for_writer_slot(instance, paths.writer_pool, settings.writer_wait_seconds)
+        result = job.execute_in_process(
             instance=instance,
-            asset_selection=list(asset.keys),
+            asset_selection=keys,
             run_config=QUIET,
             tags={
                 **ours,
@@ -236,11 +234,12 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
         )
         # A loaded feed whose checks fail goes on: the same checks are the gate of the
         # publication below. A feed that could not be loaded stops the run.
-        if not all(_materialized(result, key) for key in asset.keys):
-            return RunOutcome(False, False, "ingestion failed:\n  " + "\n  ".join(_failures(result)))
+        if not all(_materialized(result, key) for key in keys):
+            return RunOutcome(False, False, "ingestion failed:\n  " + "\n  ".join(f.text for f in _failures(result)))
 
     report_step("transform and publish: snapshot and steward feeds, dbt build, quality gate, publication")
     before = _publication_stamp(paths.published_db)
+    wait_for_writer_slot(instance, paths.writer_pool, settings.writer_wait_seconds)
     result = defs.resolve_job_def("transform_and_publish").execute_in_process(
         instance=instance,
         run_config={**QUIET, "ops": {"ehelse_dbt_models": {"config": {"as_of_date": as_of}}}},
@@ -253,23 +252,23 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
         with resource_guard(paths.root / "gx"):
             quality.build_data_docs(paths.root)
     except ResourceFailure as failure:
-        failures.append(f"Data Docs not rendered (WARN): {failure}")
-    blocking = [f for f in failures if "(WARN)" not in f]
-    warnings += [f for f in failures if "(WARN)" in f]
+        failures.append(Failure(f"Data Docs not rendered: {failure}", blocking=False))
+    blocking = [f for f in failures if f.blocking]
+    warnings += [f.text for f in failures if not f.blocking]
     if blocking:
         warnings.append("see `ehelse quality` for the failing rows; expectations/acceptances.csv accepts a known issue")
     published = result.success and _materialized(result, dg.AssetKey(["published"]))
     notes = "".join(f"\n  warning: {w}" for w in warnings)
     if not result.success or not published:
-        reasons = "\n  ".join(blocking or ["the run failed"])
+        reasons = "\n  ".join([f.text for f in blocking] or ["the run failed"])
         if _publication_stamp(paths.published_db) != before:
             # The file was replaced before a later step (PostgreSQL, the report) failed: say so,
             # and leave the fingerprint unwritten so the next run does that step again.
             return RunOutcome(False, True, f"published {paths.published_db}, then the run failed:\n  {reasons}{notes}")
         # A full disk or memory is no verdict of the gate: say which stopped the run, once.
-        stopped = [f for f in blocking if "ResourceFailure" in f]
+        stopped = [f for f in blocking if f.resource]
         if stopped:
-            faults = "\n  ".join(dict.fromkeys(f.split(" failed: ", 1)[-1] for f in stopped))
+            faults = "\n  ".join(dict.fromkeys(f.text.split(" failed: ", 1)[-1] for f in stopped))
             return RunOutcome(
                 False,
                 False,
@@ -280,8 +279,7 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
             False, False, f"quality gate refused to publish; the previous publication is unchanged:\n  {reasons}{notes}"
         )
     fingerprint_file.write_text(_fingerprint(settings, as_of))  # the ledger has grown since the start
-    removed = ledger.sweep(paths.raw_zone, settings.raw_retention_days, datetime.now(UTC))
-    compaction.compact(paths.raw_zone, datetime.now(UTC))  # closed months into one file each
+    removed = _metadata(result, SWEEP_KEY).get("files_removed")
     if removed:
-        notes += f"\n  raw zone: {len(removed)} superseded or uncommitted file version(s) removed"
+        notes += f"\n  raw zone: {removed.value} superseded or uncommitted file version(s) removed"
     return RunOutcome(True, True, f"published {paths.published_db}{notes}")

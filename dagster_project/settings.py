@@ -6,12 +6,16 @@ where it is used: feeds/pseudonym.py).
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import os
+import re
 import shutil
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from dagster_project.presentation.alerts import AlertTargets
 from dagster_project.warehouse.raw_zone import RawZone
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +43,18 @@ ENGINE_ENV_VAR = "EHELSE_ENGINE"  # duckdb (one machine) or spark (docs/scale-ou
 CLOCK_ENV_VAR = "EHELSE_CLOCK"  # fixes the load-time clock (tests, reproducible runs): warehouse/clock.py
 ARCHIVE_MONTHS_ENV_VAR = "EHELSE_ARCHIVE_MONTHS"  # publications kept under published/archive (outputs.md)
 DEFAULT_ARCHIVE_MONTHS = 24
+# How long a run waits for another run that holds the warehouse's writer slot before it gives up.
+WRITER_WAIT_ENV_VAR = "EHELSE_WRITER_WAIT_SECONDS"
+DEFAULT_WRITER_WAIT_SECONDS = 1800.0
+# The first month of the Dagster partitions (YYYY-MM): by default the earliest baseline period
+# of the measure catalog, so the UI does not count years before the data as missing.
+PARTITIONS_START_ENV_VAR = "EHELSE_PARTITIONS_START"
+# Who hears of a failed run (the run-failure sensor, under `make dev`): SMTP and/or a webhook.
+ALERT_SMTP_HOST_ENV_VAR = "EHELSE_ALERT_SMTP_HOST"
+ALERT_SMTP_PORT_ENV_VAR = "EHELSE_ALERT_SMTP_PORT"
+ALERT_EMAIL_FROM_ENV_VAR = "EHELSE_ALERT_EMAIL_FROM"
+ALERT_EMAIL_TO_ENV_VAR = "EHELSE_ALERT_EMAIL_TO"  # comma-separated addresses
+ALERT_WEBHOOK_ENV_VAR = "EHELSE_ALERT_WEBHOOK_URL"
 DEFAULT_INBOX = "data/inbox"
 DEFAULT_WAREHOUSE = "data/warehouse"
 # Per DuckDB process (ours and dbt's, which never work at the same time): keeps the
@@ -91,6 +107,15 @@ class WarehousePaths:
         return self.root / "published"
 
     @property
+    def writer_pool(self) -> str:
+        """The Dagster pool (limit 1) that every run writing this warehouse holds, named from the
+        warehouse's path: two warehouses recorded in one Dagster instance never wait for each
+        other. Also the value of the runs' ehelse/writes-warehouse tag (63 characters at most)."""
+        digest = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:12]
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", self.root.resolve().name)[:24]
+        return f"ehelse_writer-{name}-{digest}"
+
+    @property
     def inbox_hashes(self) -> Path:
         """sha256 of each inbox file by size and mtime, so unchanged files are not read again."""
         return self.root / "inbox_sha256.json"
@@ -106,6 +131,24 @@ def dbt_vars(paths: WarehousePaths, memory_limit: str, min_cell_count: int, **mo
         "min_cell_count": min_cell_count,
         **more,
     }
+
+
+def earliest_catalog_period(catalog: Path | None = None) -> str:
+    """The first month any measure's baseline needs (measure_catalog.csv's baseline_period:
+    "2021", "2021-09/2022-09", "2022-11-29" ...), as YYYY-MM."""
+    with (catalog or SEEDS_DIR / "measure_catalog.csv").open(encoding="utf-8") as f:
+        starts = [row["baseline_period"].split("/")[0] for row in csv.DictReader(f) if row["baseline_period"]]
+    return min(f"{start}-01"[:7] for start in starts)
+
+
+def _alert_targets(env: dict[str, str]) -> AlertTargets:
+    return AlertTargets(
+        smtp_host=env.get(ALERT_SMTP_HOST_ENV_VAR) or "",
+        smtp_port=int(env.get(ALERT_SMTP_PORT_ENV_VAR) or 25),
+        email_from=env.get(ALERT_EMAIL_FROM_ENV_VAR) or AlertTargets.email_from,
+        email_to=tuple(a.strip() for a in (env.get(ALERT_EMAIL_TO_ENV_VAR) or "").split(",") if a.strip()),
+        webhook_url=env.get(ALERT_WEBHOOK_ENV_VAR) or "",
+    )
 
 
 @dataclass(frozen=True)
@@ -124,10 +167,18 @@ class Settings:
     dagster_home: Path = DAGSTER_HOME_DIR  # the Dagster instance `ehelse run` records into
     engine: str = DEFAULT_ENGINE  # where dbt builds: duckdb or spark (the dbt target)
     clock: str = ""  # an ISO instant the load-time clock starts at; empty: the system clock
+    # Seconds a run waits for the run holding this warehouse's writer slot, then gives up saying so.
+    writer_wait_seconds: float = DEFAULT_WRITER_WAIT_SECONDS
+    alerts: AlertTargets = AlertTargets()  # where a failed run is told; none by default
+    partitions_start: str = ""  # first month of the Dagster partitions (YYYY-MM); empty: the catalog's earliest
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValueError(f"{ENGINE_ENV_VAR}={self.engine!r}: expected one of {', '.join(ENGINES)}")
+        if not self.partitions_start:
+            object.__setattr__(self, "partitions_start", earliest_catalog_period())  # frozen: set once here
+        elif not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", self.partitions_start):
+            raise ValueError(f"{PARTITIONS_START_ENV_VAR}={self.partitions_start!r}: expected YYYY-MM")
 
     @property
     def paths(self) -> WarehousePaths:
@@ -154,6 +205,9 @@ class Settings:
             dagster_home=Path(env.get(DAGSTER_HOME_ENV_VAR) or DAGSTER_HOME_DIR).resolve(),
             engine=(env.get(ENGINE_ENV_VAR) or DEFAULT_ENGINE).lower(),
             clock=env.get(CLOCK_ENV_VAR) or "",
+            writer_wait_seconds=float(env.get(WRITER_WAIT_ENV_VAR) or DEFAULT_WRITER_WAIT_SECONDS),
+            alerts=_alert_targets(env),
+            partitions_start=env.get(PARTITIONS_START_ENV_VAR) or "",
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("inbox", "warehouse_dir", "acceptances"):

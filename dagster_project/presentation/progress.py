@@ -41,6 +41,42 @@ def report_detail(message: str) -> None:
     LOGGER.debug(message)
 
 
+class DbtBuildProgress:
+    """The dbt build's progress from dbt's node events: nodes done of total, the slowest node
+    running now and a time left from the mean pace so far (dbt runs nodes on its threads, so
+    several may run at once). `clock` is injectable for tests."""
+
+    def __init__(self, total: int, clock=time.monotonic) -> None:
+        self.total = total
+        self.done = 0
+        self.running: dict[str, float] = {}
+        self.clock = clock
+        self.started = clock()
+
+    def node_started(self, name: str) -> None:
+        self.running[name] = self.clock()
+        self._report()
+
+    def node_finished(self, name: str) -> None:
+        self.running.pop(name, None)
+        self.done += 1
+        self._report()
+
+    def line(self) -> str:
+        now = self.clock()
+        parts = [f"dbt build: {self.done}/{self.total} nodes"]
+        if self.running:
+            name, since = min(self.running.items(), key=lambda item: item[1])
+            parts.append(f"slowest running {name} ({_duration(now - since)})")
+        elapsed = now - self.started
+        if self.done and elapsed >= 1 and self.done < self.total:
+            parts.append(f"{_duration(elapsed / self.done * (self.total - self.done))} left")
+        return ", ".join(parts)
+
+    def _report(self) -> None:
+        LOGGER.info("%s", self.line(), extra={"progress_key": "dbt build", "progress_last": self.done >= self.total})
+
+
 @dataclass
 class _FeedProgress:
     total: int
@@ -77,6 +113,9 @@ class ProgressHandler(logging.Handler):
         self._open_line = False
 
     def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "progress_key", None) is not None:
+            self._redraw(record.progress_key, record.getMessage(), record.progress_last)
+            return
         feed = getattr(record, "feed", None)
         if feed is None:
             self._finish_line()
@@ -87,12 +126,16 @@ class ProgressHandler(logging.Handler):
         progress.total, progress.done, progress.rows = record.total, record.done, record.rows
         last = progress.done >= progress.total
         line = progress.line(feed) + (f"  (all feeds: {self._overall()})" if len(self.feeds) > 1 else "")
+        self._redraw(feed, line, last)
+
+    def _redraw(self, key: str, line: str, last: bool) -> None:
+        """A line redrawn in place on a terminal; elsewhere at most every `interval` seconds, and its last."""
         if self.is_terminal:
             self.stream.write("\r\033[K" + line + ("\n" if last else ""))
             self._open_line = not last
-        elif last or time.monotonic() - self._last_plain.get(feed, 0.0) >= self.interval:
+        elif last or time.monotonic() - self._last_plain.get(key, 0.0) >= self.interval:
             self.stream.write(line + "\n")
-            self._last_plain[feed] = time.monotonic()
+            self._last_plain[key] = time.monotonic()
         self.stream.flush()
 
     def _overall(self) -> str:

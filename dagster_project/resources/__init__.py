@@ -34,6 +34,7 @@ class WarehouseResource(dg.ConfigurableResource):
     archive_months: int = DEFAULT_ARCHIVE_MONTHS
     engine: str = DEFAULT_ENGINE  # the dbt target that builds the models (duckdb or spark)
     clock: str = ""  # the load-time clock's fixed start (Settings.clock); empty: the system clock
+    raw_retention_days: int = -1  # days a superseded file version stays in the raw zone; -1 keeps every one
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WarehouseResource:
@@ -47,6 +48,7 @@ class WarehouseResource(dg.ConfigurableResource):
             archive_months=settings.archive_months,
             engine=settings.engine,
             clock=settings.clock,
+            raw_retention_days=-1 if settings.raw_retention_days is None else settings.raw_retention_days,
         )
 
     @property

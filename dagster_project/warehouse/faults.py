@@ -10,7 +10,6 @@ warehouse since <time>".
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+from filelock import Timeout, UnixFileLock
 
 RUN_LOCK_FILE = "run.lock"
 
@@ -94,23 +94,19 @@ def resource_guard(where: Path | str) -> Iterator[None]:
 def run_lock(warehouse_dir: Path) -> Iterator[None]:
     """One `ehelse run` at a time per warehouse: a second one fails fast and says since when.
 
-    An flock, so a run killed with -9 releases it with its process; the file keeps the
-    holder's start time and pid for the message only.
+    filelock's UnixFileLock is an flock, so a run killed with -9 releases it with its process;
+    it never truncates the file, which keeps the holder's start time and pid for the message.
     """
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     path = warehouse_dir / RUN_LOCK_FILE
-    with path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "an unknown time"
-            raise RunLocked(f"another run holds the warehouse since {holder}; try again when it has finished") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC (pid {os.getpid()})")
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    lock = UnixFileLock(str(path), blocking=False)
+    try:
+        lock.acquire()
+    except Timeout:
+        holder = (path.read_text() if path.exists() else "").strip() or "an unknown time"
+        raise RunLocked(f"another run holds the warehouse since {holder}; try again when it has finished") from None
+    try:
+        path.write_text(f"{datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC (pid {os.getpid()})")
+        yield
+    finally:
+        lock.release()

@@ -9,7 +9,6 @@ restatement's entry names the load it supersedes.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import shutil
@@ -21,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+from filelock import UnixFileLock
 
 from dagster_project.feeds.hostile import scrub_identifiers
 from dagster_project.warehouse.damaged import DamagedRawFile, damaged_file
@@ -279,6 +279,21 @@ def rejected_files(zone: RawZone, families: list[str] | None = None) -> list[tup
     return [r for r in rows if families is None or r[0] in families]
 
 
+def last_loaded(zone: RawZone, families: list[str]) -> datetime | None:
+    """When a file of these feeds was last loaded or restated (their delivery cadence's clock)."""
+    if not has_entries(zone):
+        return None
+    with _connection(None) as c:
+        [(latest,)] = _rows(
+            c,
+            zone,
+            "select max(finished_at) from raw.load_ledger "
+            "where list_contains(?, source_family) and status in ('loaded', 'restated')",
+            [families],
+        )
+    return latest
+
+
 def quarantine_summary(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     """(feed, file, rule, rows, first line, a message) of the rows quarantined from the current
     file versions, on a connection with the raw zone attached."""
@@ -427,12 +442,9 @@ def feed_lock(zone: RawZone, family: str) -> Iterator[None]:
     """One process at a time loads a feed, so that its ledger decisions (what is current,
     what a restatement supersedes) are consistent; other feeds load meanwhile."""
     zone.locks_dir.mkdir(parents=True, exist_ok=True)
-    with (zone.locks_dir / f"{family}.lock").open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    # An flock (filelock's UnixFileLock): a loader killed with -9 releases it with its process.
+    with UnixFileLock(str(zone.locks_dir / f"{family}.lock")):
+        yield
 
 
 # --------------------------------------------------------------------------- content hashes

@@ -12,7 +12,7 @@ import dagster as dg
 from dagster._core.events import DagsterEventType
 
 from dagster_project.runner import _instance
-from dagster_project.settings import DAGSTER_HOME_ENV_VAR, PROJECT_ROOT
+from dagster_project.settings import DAGSTER_HOME_ENV_VAR, PROJECT_ROOT, WarehousePaths
 
 WRITER_TAG = "ehelse/writes-warehouse"
 
@@ -21,18 +21,23 @@ def test_the_committed_instance_loads_with_one_writer_at_a_time(dagster_instance
     # dagster_instance: a temp copy of dagster_home/dagster.yaml (loading writes storage beside it).
     instance = dg.DagsterInstance.from_config(str(dagster_instance))
     config = instance.get_concurrency_config()
-    assert {"key": WRITER_TAG, "limit": 1} in config.run_queue_config.tag_concurrency_limits
-    assert config.pool_config.default_pool_limit == 1  # the pool duckdb_writer has no limit of its own
+    # One queued run per warehouse: the tag's value names the warehouse's writer pool.
+    writer_limit = {"key": WRITER_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+    assert writer_limit in config.run_queue_config.tag_concurrency_limits
+    assert config.pool_config.default_pool_limit == 1  # the warehouses' writer pools have no limit of their own
+    # Pools counted per run: a queued run waits for the whole run holding its warehouse, and no
+    # in-process step spins on a slot (Dagster 1.13's in-process executor would, deaf to signals).
+    assert config.pool_config.pool_granularity.value == "run"
     assert instance.event_log_storage.supports_global_concurrency_limits  # so the pool limit is enforced
     instance.dispose()
 
 
 def test_the_definitions_validate_against_the_committed_instance(dagster_instance: Path) -> None:
-    """`dagster definitions validate` is what `make dev` runs first: it loads the instance too."""
+    """`dagster definitions validate` on the workspace `make dev` loads: it loads the instance too."""
     env = {**os.environ, DAGSTER_HOME_ENV_VAR: str(dagster_instance)}
     dagster = Path(sys.executable).parent / "dagster"
     done = subprocess.run(
-        [str(dagster), "definitions", "validate", "-m", "dagster_project.definitions"],
+        [str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -41,6 +46,7 @@ def test_the_definitions_validate_against_the_committed_instance(dagster_instanc
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert "All code locations passed validation" in done.stdout + done.stderr
+    assert "ehelse_warehouse" in done.stdout + done.stderr  # the location is named after the project
 
 
 def test_ehelse_run_uses_dagster_home_unless_dagster_home_is_set(monkeypatch, tmp_path: Path) -> None:
@@ -62,8 +68,11 @@ def test_a_run_leaves_its_runs_materializations_and_checks_in_the_instance(gate_
         jobs = {run.job_name for run in runs}
         assert {"ingest_monthly_feeds", "transform_and_publish"} <= jobs
         assert all(run.status == dg.DagsterRunStatus.SUCCESS for run in runs)
-        # Only what writes the working database takes the one-writer limit; ingestion writes the raw zone.
-        assert all((run.tags.get(WRITER_TAG) == "true") == (run.job_name == "transform_and_publish") for run in runs)
+        # Every run writes the warehouse: each carries the tag naming the warehouse's writer pool,
+        # and holds that pool (the runs of `ehelse run` and of the UI alike).
+        pool = WarehousePaths(gate_templates[1]).writer_pool
+        assert all(run.tags.get(WRITER_TAG) == pool for run in runs)
+        assert all(pool in run.run_op_concurrency.all_pools for run in runs)
 
         for key in (["published"], ["marts", "measure_status"], ["raw", "helsenorge_usage"]):
             assert instance.get_latest_materialization_event(dg.AssetKey(key)) is not None, key

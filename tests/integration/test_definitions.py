@@ -1,4 +1,5 @@
 import gzip
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 from dagster_project.definitions import defs
 from dagster_project.defs import build_defs
 from dagster_project.resources import WarehouseResource
-from dagster_project.settings import Settings
+from dagster_project.settings import PROJECT_ROOT, Settings
 
 
 def test_definitions_load_and_form_one_lineage_from_raw_to_published() -> None:
@@ -20,17 +21,31 @@ def test_definitions_load_and_form_one_lineage_from_raw_to_published() -> None:
     # dbt sources resolve onto the ingestion assets' keys: the usage feed reaches the publication.
     ancestors = graph.upstream_key_iterator(published)
     assert dg.AssetKey(["raw", "helsenorge_usage"]) in set(ancestors)
+    # Every asset is in a named group (raw/load_ledger, a dbt source, was in `default`).
+    groups = {key: graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert "default" not in set(groups.values()), sorted(
+        k.to_user_string() for k, g in groups.items() if g == "default"
+    )
+    assert groups[dg.AssetKey(["raw", "load_ledger"])] == "raw"
+    # Every model has an owner in meta (dbt_project.yml, once), as the manifest the definitions read says.
+    manifest = json.loads((PROJECT_ROOT / "dbt_project" / "target" / "manifest.json").read_text())
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+    assert models and all(n["config"]["meta"].get("owner") == "team:analytics-engineering" for n in models)
 
 
 def test_jobs_schedules_and_sensors_are_defined() -> None:
     repo = defs.get_repository_def()
     assert {"ingest_monthly_feeds", "ingest_daily_feeds", "transform_and_publish"} <= set(repo.job_names)
-    assert {s.name for s in repo.schedule_defs} == {"monthly_feeds_on_the_5th", "publish_on_the_5th"}
-    assert {s.name for s in repo.sensor_defs} == {"inbox_sensor", "publish_after_ingestion"}
-    # Only what writes the working DuckDB file takes the one-writer limit; ingestion writes the raw zone.
-    assert repo.get_job("transform_and_publish").tags.get("ehelse/writes-warehouse") == "true"
-    for job_name in ("ingest_monthly_feeds", "ingest_daily_feeds"):
-        assert "ehelse/writes-warehouse" not in repo.get_job(job_name).tags
+    assert {s.name for s in repo.schedule_defs} == {
+        "monthly_feeds_on_the_5th",
+        "publish_on_the_5th",
+        "feed_freshness_daily",
+    }
+    assert {s.name for s in repo.sensor_defs} == {"inbox_sensor", "publish_after_ingestion", "alert_on_run_failure"}
+    # Every job writes the warehouse: the writer tag names its pool (one queued run per warehouse).
+    pool = Settings.from_env().paths.writer_pool
+    for job_name in ("ingest_monthly_feeds", "ingest_daily_feeds", "transform_and_publish"):
+        assert repo.get_job(job_name).tags.get("ehelse/writes-warehouse") == pool
 
 
 def _sensor_requests(settings: Settings, sensor_name: str) -> list[dg.RunRequest]:
@@ -122,36 +137,17 @@ def a_new_feed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 def test_a_feed_declared_in_the_registry_alone_is_an_asset_a_check_a_job_target_and_a_sensor_target(
     a_new_feed, tmp_path: Path
 ) -> None:
-    import importlib
-
-    import dagster_project.defs as defs_package
-    import dagster_project.defs.ingestion.assets as assets
-    import dagster_project.defs.ingestion.checks as checks
-    import dagster_project.defs.pipeline.jobs as jobs
-    import dagster_project.defs.pipeline.schedules as schedules
-    import dagster_project.defs.pipeline.sensors as sensors
-
-    modules = [assets, checks, jobs, schedules, sensors, defs_package]
-    try:
-        for module in modules:
-            importlib.reload(module)
-        inbox = tmp_path / "inbox"
-        (inbox / "sykehus").mkdir(parents=True)
-        (inbox / "sykehus" / "liggedogn_2024-01.csv").write_text("kommunenummer;liggedogn\n0301;12\n")
-        settings = Settings.from_env({}, inbox=inbox, warehouse_dir=tmp_path / "warehouse")
-        built = defs_package.build_defs(settings)
-        key = dg.AssetKey(["raw", "bed_days"])
-        graph = built.resolve_asset_graph()
-        assert key in graph.get_all_asset_keys()
-        checks = {c.name for c in graph.asset_check_keys if c.asset_key == key}
-        assert checks == {"ledger_balances", "no_rejected_files"}
-        job = built.resolve_job_def("ingest_monthly_feeds")
-        assert key in job.asset_layer.selected_asset_keys
-        requests = _sensor_requests(settings, "inbox_sensor")
-        assert [(r.job_name, r.partition_key) for r in requests] == [("ingest_monthly_feeds", "2024-01")]
-    finally:
-        from dagster_project.feeds import registry
-
-        registry._discover.cache_clear()
-        for module in modules:
-            importlib.reload(module)
+    inbox = tmp_path / "inbox"
+    (inbox / "sykehus").mkdir(parents=True)
+    (inbox / "sykehus" / "liggedogn_2024-01.csv").write_text("kommunenummer;liggedogn\n0301;12\n")
+    settings = Settings.from_env({}, inbox=inbox, warehouse_dir=tmp_path / "warehouse")
+    built = build_defs(settings)  # from its arguments: no module reloaded
+    key = dg.AssetKey(["raw", "bed_days"])
+    graph = built.resolve_asset_graph()
+    assert key in graph.get_all_asset_keys()
+    checks = {c.name for c in graph.asset_check_keys if c.asset_key == key}
+    assert checks == {"ledger_balances", "no_rejected_files"}
+    job = built.resolve_job_def("ingest_monthly_feeds")
+    assert key in job.asset_layer.selected_asset_keys
+    requests = _sensor_requests(settings, "inbox_sensor")
+    assert [(r.job_name, r.partition_key) for r in requests] == [("ingest_monthly_feeds", "2024-01")]

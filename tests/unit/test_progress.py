@@ -52,3 +52,38 @@ def test_dbt_lines_are_summarised_unless_verbose_and_shown_where_no_one_asked() 
         assert progress.dbt_lines_shown() is shown
         progress.detach(handler)
     assert progress.dbt_lines_shown()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_dbt_build_shows_nodes_done_the_slowest_running_and_time_left() -> None:
+    stream, clock = io.StringIO(), Clock()
+    handler = progress.attach(quiet=False, verbose=False, stream=stream)
+    handler.interval = 0.0  # every line, for the test
+    try:
+        build = progress.DbtBuildProgress(total=4, clock=clock)
+        build.node_started("stg_pll__municipality_months")
+        clock.now = 2.0
+        build.node_started("int_lookups_counted")
+        clock.now = 10.0
+        build.node_finished("int_lookups_counted")
+        clock.now = 100.0
+        build.node_finished("stg_pll__municipality_months")
+        build.node_finished("measure_status")
+        build.node_finished("goal_summary")
+    finally:
+        progress.detach(handler)
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "dbt build: 0/4 nodes, slowest running stg_pll__municipality_months (0s)"
+    # The longest running node is named with its time; time left from the mean pace so far (10 s a node).
+    assert lines[2] == "dbt build: 1/4 nodes, slowest running stg_pll__municipality_months (10s), 30s left"
+    assert lines[-1] == "dbt build: 4/4 nodes"
+    quiet = progress.attach(quiet=True, verbose=False, stream=stream)
+    assert quiet is None  # --quiet: no handler, so none of these lines
+    progress.detach(quiet)

@@ -3,34 +3,30 @@ alone; the two surveys together), all derived from the feed registry.
 
 Daily and monthly feeds are partitioned with a single-run backfill policy: a
 backfill of any range is one run that loads every pending file of the range
-(already-loaded files cost one hash). Ingestion writes the raw zone, not the
-working database, so it takes no writer lock: each feed loads under its own.
+(already-loaded files cost one hash). Ingestion writes the raw zone under per-feed
+locks; like every step that writes the warehouse it runs in the warehouse's writer
+pool (settings.WarehousePaths.writer_pool), so a run started anywhere waits for it.
 """
 
 import dagster as dg
 
-from dagster_project.feeds.base import FIRST_PLAUSIBLE_YEAR, PERIOD_TIMEZONE, Feed, Grain
+from dagster_project.feeds.base import PERIOD_TIMEZONE, Feed, Grain
 from dagster_project.feeds.inbox import scan_inbox
-from dagster_project.feeds.registry import feed_groups
 from dagster_project.presentation.progress import report_files
 from dagster_project.resources import WarehouseResource
 from dagster_project.warehouse.clock import clock_from_setting
 from dagster_project.warehouse.ingest import LoadOutcome, ingest_files, parsing_connection, record_unmatched
 
-# Every period feeds/base.period_out_of_range accepts (from 2000 to the running day or month,
-# in Norway's time) is a partition: a file the scan accepts is never skipped as outside them.
-PARTITIONS: dict[Grain, dg.PartitionsDefinition] = {
-    "month": dg.MonthlyPartitionsDefinition(
-        start_date=f"{FIRST_PLAUSIBLE_YEAR}-01", fmt="%Y-%m", end_offset=1, timezone=PERIOD_TIMEZONE
-    ),
-    "day": dg.DailyPartitionsDefinition(
-        start_date=f"{FIRST_PLAUSIBLE_YEAR}-01-01", end_offset=1, timezone=PERIOD_TIMEZONE
-    ),
-}
+PARTITIONED_GRAINS: tuple[Grain, ...] = ("month", "day")
 
-# dbt, the quality checks and the publication write the working DuckDB file: one pool
-# with a limit of 1 (dagster.yaml), because DuckDB admits one writing process.
-WRITER_POOL = "duckdb_writer"
+
+def partitions(grain: Grain, start: str) -> dg.PartitionsDefinition:
+    """The partitions of a grain from the month `start` (YYYY-MM; settings.partitions_start)
+    to one period ahead (a file may arrive for the running month or day)."""
+    # Periods are judged in Norway's time (feeds/base.PERIOD_TIMEZONE), as the scan judges them.
+    if grain == "month":
+        return dg.MonthlyPartitionsDefinition(start_date=start, fmt="%Y-%m", end_offset=1, timezone=PERIOD_TIMEZONE)
+    return dg.DailyPartitionsDefinition(start_date=f"{start}-01", end_offset=1, timezone=PERIOD_TIMEZONE)
 
 
 def _summarise(outcomes: list[LoadOutcome]) -> dict[str, dg.MetadataValue | int | str]:
@@ -87,9 +83,16 @@ def asset_key(table: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", table])
 
 
-def _ingestion_asset(tables: tuple[str, ...], feeds: tuple[Feed, ...]) -> dg.AssetsDefinition:
+def partition_grain(feeds: tuple[Feed, ...]) -> Grain | None:
+    """The grain a group of feeds is partitioned by (day or month), or None (snapshot, manual)."""
     grains = {f.grain for f in feeds}
-    partitions_def = PARTITIONS.get(next(iter(grains))) if len(grains) == 1 else None
+    grain = next(iter(grains))
+    return grain if len(grains) == 1 and grain in PARTITIONED_GRAINS else None
+
+
+def _ingestion_asset(tables: tuple[str, ...], feeds: tuple[Feed, ...], pool: str, start: str) -> dg.AssetsDefinition:
+    grain = partition_grain(feeds)
+    partitions_def = partitions(grain, start) if grain else None
     specs = [
         dg.AssetSpec(
             asset_key(table),
@@ -107,6 +110,7 @@ def _ingestion_asset(tables: tuple[str, ...], feeds: tuple[Feed, ...]) -> dg.Ass
         name="ingest_" + "_".join(f.name for f in feeds) if len(feeds) > 1 else f"ingest_{feeds[0].name}",
         specs=specs,
         backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
+        pool=pool,
     )
     def _asset(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         metadata = load_feeds(context, warehouse, feeds)
@@ -116,9 +120,43 @@ def _ingestion_asset(tables: tuple[str, ...], feeds: tuple[Feed, ...]) -> dg.Ass
     return _asset
 
 
-# One asset per group of feeds; the feeds each asset loads (checks, jobs and the sensor read this).
-FEEDS_BY_ASSET: dict[dg.AssetKey, tuple[Feed, ...]] = {
-    asset_key(tables[0]): group for tables, group in feed_groups().items()
-}
-INGESTION_ASSETS = [_ingestion_asset(tables, group) for tables, group in feed_groups().items()]
-PARTITIONED_INGESTION_ASSETS = [a for a in INGESTION_ASSETS if a.partitions_def is not None]
+def groups(feeds: tuple[Feed, ...]) -> dict[tuple[str, ...], tuple[Feed, ...]]:
+    """Feeds grouped by the raw tables they write: one asset (or multi-asset) per group."""
+    found: dict[tuple[str, ...], list[Feed]] = {}
+    for feed in feeds:
+        found.setdefault(feed.table_names, []).append(feed)
+    return {tables: tuple(group) for tables, group in found.items()}
+
+
+def group_of(feed: Feed, feeds: tuple[Feed, ...]) -> tuple[Feed, ...]:
+    """The feeds that share `feed`'s asset (the two surveys write the same tables)."""
+    return groups(feeds)[feed.table_names]
+
+
+def partitioned_keys(feeds: tuple[Feed, ...]) -> dict[Grain, list[dg.AssetKey]]:
+    """The raw keys of the partitioned feeds, by grain (jobs select by key)."""
+    found: dict[Grain, list[dg.AssetKey]] = {}
+    for tables, group in groups(feeds).items():
+        if (grain := partition_grain(group)) is not None:
+            found.setdefault(grain, []).extend(asset_key(t) for t in tables)
+    return found
+
+
+def ingestion_keys(feeds: tuple[Feed, ...]) -> list[dg.AssetKey]:
+    return [asset_key(table) for tables in groups(feeds) for table in tables]
+
+
+def ingestion_assets(feeds: tuple[Feed, ...], pool: str, start: str) -> list[dg.AssetsDefinition]:
+    """One asset per group of feeds, in the writer pool of the warehouse they load, partitioned from `start`."""
+    return [_ingestion_asset(tables, group, pool, start) for tables, group in groups(feeds).items()]
+
+
+# The ledger is a dbt source that every ingestion asset appends to: declared here so that it
+# sits in group raw beside the raw tables (an undeclared dependency lands in group `default`).
+LEDGER_SPEC = dg.AssetSpec(
+    asset_key("load_ledger"),
+    description="One entry per inbox file version handled: loaded, rejected or restated (the raw zone's ledger).",
+    group_name="raw",
+    kinds={"parquet"},
+    owners=["team:data-engineering"],
+)

@@ -3,7 +3,8 @@
 
 import dagster as dg
 
-from dagster_project.defs.ingestion.assets import FEEDS_BY_ASSET
+from dagster_project.defs.ingestion.assets import asset_key, groups
+from dagster_project.feeds.base import Feed
 from dagster_project.resources import WarehouseResource
 from dagster_project.warehouse import ledger
 
@@ -46,6 +47,10 @@ def _ledger_checks(asset_key: dg.AssetKey, families: list[str]) -> list[dg.Asset
     return [ledger_balances, no_rejected_files]
 
 
-INGESTION_CHECKS = [
-    check for key, feeds in FEEDS_BY_ASSET.items() for check in _ledger_checks(key, [f.name for f in feeds])
-]
+def ingestion_checks(feeds: tuple[Feed, ...]) -> list[dg.AssetChecksDefinition]:
+    """The ledger checks of every ingestion asset (one per group of feeds)."""
+    return [
+        check
+        for tables, group in groups(feeds).items()
+        for check in _ledger_checks(asset_key(tables[0]), [f.name for f in group])
+    ]

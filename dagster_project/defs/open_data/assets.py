@@ -2,14 +2,13 @@
 
 import dagster as dg
 
-from dagster_project.defs.publication.assets import published
 from dagster_project.open_data.static import open_dir, write_open_files
 from dagster_project.resources import WarehouseResource
 
 
 @dg.asset(
     key=["open_data"],
-    deps=[published],
+    deps=[dg.AssetKey(["published"])],
     group_name="publication",
     description=(
         "published/open/: one JSON-stat 2.0 file and one SSB-style CSV per open table, and the DCAT-AP-NO "

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import dagster as dg
 
-from dagster_project.defs.pipeline.jobs import INGESTION_JOBS, transform_and_publish
+from dagster_project.defs.pipeline.jobs import Jobs
 
 
 def _previous_month_schedule(job) -> dg.ScheduleDefinition:
@@ -23,14 +23,15 @@ def _previous_month_schedule(job) -> dg.ScheduleDefinition:
 
 _SCHEDULE_FOR_GRAIN = {"month": _previous_month_schedule}
 
-INGESTION_SCHEDULES = [
-    factory(INGESTION_JOBS[grain]) for grain, factory in _SCHEDULE_FOR_GRAIN.items() if grain in INGESTION_JOBS
-]
 
-monthly_publication_schedule = dg.ScheduleDefinition(
-    name="publish_on_the_5th",
-    job=transform_and_publish,
-    cron_schedule="0 7 5 * *",
-    execution_timezone="Europe/Oslo",
-)
-SCHEDULES = [*INGESTION_SCHEDULES, monthly_publication_schedule]
+def build_schedules(jobs: Jobs) -> list[dg.ScheduleDefinition]:
+    ingestion = [
+        factory(jobs.ingestion[grain]) for grain, factory in _SCHEDULE_FOR_GRAIN.items() if grain in jobs.ingestion
+    ]
+    publication = dg.ScheduleDefinition(
+        name="publish_on_the_5th",
+        job=jobs.transform_and_publish,
+        cron_schedule="0 7 5 * *",
+        execution_timezone="Europe/Oslo",
+    )
+    return [*ingestion, publication]

@@ -2,70 +2,78 @@
 
 import dagster as dg
 
-from dagster_project.defs.ingestion.assets import INGESTION_ASSETS, WRITER_POOL
-from dagster_project.defs.ingestion.checks import INGESTION_CHECKS
+from dagster_project.defs.ingestion.assets import groups, ingestion_keys
+from dagster_project.feeds.base import Feed
 from dagster_project.gate import quality
 from dagster_project.presentation.report import write_report
 from dagster_project.publication.publish import PUBLISHED_TABLES, publish
 from dagster_project.publication.publish_pg import publish_to_postgres
 from dagster_project.resources import WarehouseResource
 
+
 # Dagster's blocking checks hold back the *direct* dependents of the asset they
 # guard. Several guarded assets (a staging model, intermediate cross-checks,
 # the raw tables) are only transitively upstream of the publication, so the
 # publication depends on each of them directly: every blocking check gates it.
-GUARDED_KEYS = sorted(
-    {dg.AssetKey(["marts", table]) for table in PUBLISHED_TABLES}
-    | {dg.AssetKey(suite.asset_path) for suite in quality.load_suites()}
-    | {key for asset in INGESTION_ASSETS for key in asset.keys}
-)
+def guarded_keys(feeds: tuple[Feed, ...]) -> list[dg.AssetKey]:
+    return sorted(
+        {dg.AssetKey(["marts", table]) for table in PUBLISHED_TABLES}
+        | {dg.AssetKey(suite.asset_path) for suite in quality.load_suites()}
+        | set(ingestion_keys(feeds))
+    )
 
 
-@dg.asset(
-    key=["published"],
-    deps=GUARDED_KEYS,
-    group_name="publication",
-    description=(
-        "published.duckdb (schema marts) and published/<table>.parquet: replaced atomically, "
-        "only when every blocking check upstream passed."
-    ),
-    kinds={"duckdb", "parquet"},
-    owners=["team:data-engineering"],
-    pool=WRITER_POOL,
-)
-def published(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    # Defence in depth: whatever the graph's order, an unaccepted error recorded in this
-    # run's audit results refuses the publication.
-    publication = publish(
-        warehouse.paths,
-        other_checks_run=len(INGESTION_CHECKS),
-        run_id=context.run_id,
-        archive_months=warehouse.archive_months,
+def build_published(feeds: tuple[Feed, ...], pool: str) -> dg.AssetsDefinition:
+    """The publication, in the writer pool of the warehouse it publishes."""
+    ingestion_checks_run = 2 * len(groups(feeds))  # ledger_balances and no_rejected_files per asset
+
+    @dg.asset(
+        key=["published"],
+        deps=guarded_keys(feeds),
+        group_name="publication",
+        description=(
+            "published.duckdb (schema marts) and published/<table>.parquet: replaced atomically, "
+            "only when every blocking check upstream passed."
+        ),
+        kinds={"duckdb", "parquet"},
+        owners=["team:data-engineering"],
+        pool=pool,
     )
-    context.log.info(f"published {publication.publication_id} to {publication.path}")
-    pg_tables: dict[str, int] = {}
-    if warehouse.pg_url:
-        # After the DuckDB file is in place: if this fails the run fails, PostgreSQL keeps the
-        # previous publication, and the next run publishes (and loads) again.
-        pg_tables = publish_to_postgres(warehouse.pg_url, publication.path)
-        context.log.info(f"loaded {len(pg_tables)} tables into PostgreSQL schema marts")
-    return dg.MaterializeResult(
-        metadata={
-            "postgres_tables": dg.MetadataValue.json(pg_tables),
-            "publication_id": publication.publication_id,
-            "path": dg.MetadataValue.path(str(publication.path)),
-            "files_loaded": publication.files_loaded,
-            "rows_quarantined": publication.rows_quarantined,
-            "checks_run": publication.checks_run,
-            "row_counts": dg.MetadataValue.json(publication.row_counts),
-            "goal_summary": dg.MetadataValue.md(publication.goal_summary_markdown()),
-        }
-    )
+    def published(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        # Defence in depth: whatever the graph's order, an unaccepted error recorded in this
+        # run's audit results refuses the publication.
+        publication = publish(
+            warehouse.paths,
+            other_checks_run=ingestion_checks_run,
+            run_id=context.run_id,
+            archive_months=warehouse.archive_months,
+        )
+        context.log.info(f"published {publication.publication_id} to {publication.path}")
+        pg_tables: dict[str, int] = {}
+        if warehouse.pg_url:
+            # After the DuckDB file is in place: if this fails the run fails, PostgreSQL keeps the
+            # previous publication, and the next run publishes (and loads) again.
+            pg_tables = publish_to_postgres(warehouse.pg_url, publication.path)
+            context.log.info(f"loaded {len(pg_tables)} tables into PostgreSQL schema marts")
+        return dg.MaterializeResult(
+            metadata={
+                "postgres_tables": dg.MetadataValue.json(pg_tables),
+                "publication_id": publication.publication_id,
+                "path": dg.MetadataValue.path(str(publication.path)),
+                "files_loaded": publication.files_loaded,
+                "rows_quarantined": publication.rows_quarantined,
+                "checks_run": publication.checks_run,
+                "row_counts": dg.MetadataValue.json(publication.row_counts),
+                "goal_summary": dg.MetadataValue.md(publication.goal_summary_markdown()),
+            }
+        )
+
+    return published
 
 
 @dg.asset(
     key=["status_report"],
-    deps=[published],
+    deps=[dg.AssetKey(["published"])],
     group_name="publication",
     description="The council's status report (bokmål, one self-contained HTML file), read from published.duckdb only.",
     kinds={"html"},

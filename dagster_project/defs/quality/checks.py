@@ -7,7 +7,6 @@ reported and publishes. Every result also lands in audit.check_results.
 
 import dagster as dg
 
-from dagster_project.defs.ingestion.assets import WRITER_POOL
 from dagster_project.gate import quality
 from dagster_project.resources import WarehouseResource
 from dagster_project.resources.great_expectations import GreatExpectationsResource
@@ -46,13 +45,13 @@ def _result(outcome: quality.SuiteOutcome) -> dg.AssetCheckResult:
     )
 
 
-def _gx_check(suite: quality.Suite) -> dg.AssetChecksDefinition:
+def _gx_check(suite: quality.Suite, pool: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(suite.asset_path),
         name=f"gx_{suite.name}",
         blocking=True,
         description=f"Great Expectations suite expectations/{suite.name}.json on the batch {suite.name}.sql",
-        pool=WRITER_POOL,
+        pool=pool,
     )
     def _check(
         context: dg.AssetCheckExecutionContext,
@@ -77,4 +76,6 @@ def _gx_check(suite: quality.Suite) -> dg.AssetChecksDefinition:
     return _check
 
 
-GX_CHECKS = [_gx_check(suite) for suite in quality.load_suites()]
+def gx_checks(pool: str) -> list[dg.AssetChecksDefinition]:
+    """One blocking check per suite, in the writer pool of the warehouse it validates."""
+    return [_gx_check(suite, pool) for suite in quality.load_suites()]

@@ -15,11 +15,10 @@ from datetime import date
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtCliRuntimeError, DagsterDbtTranslator, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtCliRuntimeError, DagsterDbtTranslator, DbtCliInvocation, DbtProject, dbt_assets
 
-from dagster_project.defs.ingestion.assets import WRITER_POOL
 from dagster_project.gate import dbt_tests
-from dagster_project.presentation.progress import dbt_lines_shown, report_detail, report_step
+from dagster_project.presentation.progress import DbtBuildProgress, dbt_lines_shown, report_detail, report_step
 from dagster_project.publication.publish import first_unpublished_day, write_build_summary
 from dagster_project.resources import WarehouseResource
 from dagster_project.resources.dbt import EhelseDbtCliResource
@@ -147,14 +146,37 @@ def _raise_failed_tests(invocation, warehouse: WarehouseResource, run_id: str, e
     raise dbt_tests.DbtTestsFailed(dbt_tests.failure_message(tests)) from err
 
 
-def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
-    """The dbt models as one multi-asset; the manifest must have been prepared."""
+_BUILT = ("model", "seed", "snapshot", "test")
+
+
+def _with_progress(invocation: DbtCliInvocation) -> Iterator[Any]:
+    """dagster-dbt's stream() (dbt's events as Dagster events), reporting on the way the nodes
+    done of the build's total and the slowest node running (presentation/progress.py)."""
+    nodes = invocation.manifest["nodes"].values()
+    progress = DbtBuildProgress(sum(node["resource_type"] in _BUILT for node in nodes))
+    for raw in invocation.stream_raw_events():
+        name, node = raw.raw_event["info"]["name"], raw.raw_event["data"].get("node_info", {})
+        if name == "NodeStart" and node.get("node_name"):
+            progress.node_started(node["node_name"])
+        elif name == "NodeFinished" and node.get("node_name"):
+            progress.node_finished(node["node_name"])
+        yield from raw.to_default_asset_events(
+            manifest=invocation.manifest,
+            dagster_dbt_translator=invocation.dagster_dbt_translator,
+            context=invocation.context,
+            target_path=invocation.target_path,
+            project=invocation.project,
+        )
+
+
+def build_dbt_assets(project: DbtProject, pool: str) -> dg.AssetsDefinition:
+    """The dbt models as one multi-asset in the warehouse's writer pool; the manifest must have been prepared."""
 
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
         dagster_dbt_translator=EhelseDbtTranslator(),
-        pool=WRITER_POOL,
+        pool=pool,
     )
     def ehelse_dbt_models(
         context: dg.AssetExecutionContext,
@@ -181,7 +203,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         events = []
         with contextlib.nullcontext() if dbt_lines_shown() else contextlib.redirect_stdout(io.StringIO()):
             try:
-                for event in invocation.stream():
+                for event in _with_progress(invocation):
                     events.append(event)
                     report_detail(f"dbt: {_node_of(event)}")
             except DagsterDbtCliRuntimeError as err:
