@@ -294,7 +294,7 @@ def check_rows(table: CsvTable, spec: CsvSpec, ctx: FileContext) -> tuple[list, 
     seen_keys: dict[tuple[str, ...], int] = {}
     for row in table.rows:
         violations = [v for rule in spec.row_rules for v in rule(row.values, ctx)]
-        key = tuple(row.values[c] for c in spec.key)
+        key = tuple(row.values.get(c, "") for c in spec.key)  # an optional key column may be absent
         if not violations and key in seen_keys:
             violations = [Violation("duplicate_key", f"{', '.join(spec.key)} repeats line {seen_keys[key]}")]
         if violations:
