@@ -171,7 +171,7 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
     as_of = settings.as_of_date or date.today().isoformat()
     paths = settings.paths
     migrate_legacy_raw(paths)
-    scan = scan_inbox(settings.inbox)
+    scan = scan_inbox(settings.inbox, settings.partitions_start)
     # A publication is as of a date: another date (or a new day) is owed a publication.
     fingerprint = _fingerprint(settings, as_of)
     fingerprint_file = paths.root / "last_publication_fingerprint"

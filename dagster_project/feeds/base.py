@@ -170,7 +170,9 @@ def current_day() -> date:
     return datetime.now(ZoneInfo(PERIOD_TIMEZONE)).date()
 
 
-def period_out_of_range(period: str, grain: Grain, today: date | None = None) -> str | None:
+def period_out_of_range(
+    period: str, grain: Grain, today: date | None = None, first_month: str | None = None
+) -> str | None:
     """Why a real period cannot be data (before 2000, or after the current period), or None.
 
     The one rule for periods in file names and in manual rows (inputs.md, "Rules for every
@@ -182,6 +184,9 @@ def period_out_of_range(period: str, grain: Grain, today: date | None = None) ->
     year = int(period[:4])
     if year < FIRST_PLAUSIBLE_YEAR:
         return f"period {period} is before {FIRST_PLAUSIBLE_YEAR}"
+    # The partitioned feeds start where the warehouse's partitions start (EHELSE_PARTITIONS_START).
+    if first_month and grain in ("day", "month") and period[:7] < first_month:
+        return f"period {period} is before the first month the warehouse loads ({first_month}, EHELSE_PARTITIONS_START)"
     if grain == "day":
         latest = today.isoformat()
     elif grain == "month":

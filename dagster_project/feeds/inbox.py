@@ -20,10 +20,12 @@ class InboxScan:
     unmatched: list[Path]  # reported, never loaded
 
 
-def scan_inbox(inbox: Path) -> InboxScan:
+def scan_inbox(inbox: Path, first_month: str | None = None) -> InboxScan:
     """Every file under the inbox, classified by feed. Hidden files (.tmp, .DS_Store) are ignored.
     Links, files resolving outside the inbox and files whose period cannot be data are
-    unmatched: reported in the ledger (unmatched_reason), never loaded."""
+    unmatched: reported in the ledger (unmatched_reason), never loaded. `first_month` is the
+    warehouse's first partition (settings.partitions_start): a daily or monthly file before it
+    is refused with its rule too, never left pending."""
     files: list[InboxFile] = []
     unmatched: list[Path] = []
     if not inbox.exists():
@@ -31,7 +33,7 @@ def scan_inbox(inbox: Path) -> InboxScan:
     candidates = (p for p in inbox.rglob("*") if (p.is_symlink() or p.is_file()) and not p.name.startswith("."))
     for path in sorted(candidates):
         match = None if outside_inbox(path, inbox) else _feed_match(path, inbox)
-        if match and period_out_of_range(match[1], match[0].grain) is None:
+        if match and period_out_of_range(match[1], match[0].grain, first_month=first_month) is None:
             files.append(InboxFile(path, match[0], match[1]))
         else:
             unmatched.append(path)
@@ -50,14 +52,15 @@ def _feed_match(path: Path, inbox: Path) -> tuple[Feed, str] | None:
     )
 
 
-def unmatched_reason(path: Path, inbox: Path) -> str:
+def unmatched_reason(path: Path, inbox: Path, first_month: str | None = None) -> str:
     """The rule and reason an unmatched file is not loaded, as the ledger records it."""
     refused = outside_inbox(path, inbox)
     if refused:
         return f"refused_path: {refused}; the file was not read"
     match = _feed_match(path, inbox)
     if match:
-        return f"period_out_of_range: {period_out_of_range(match[1], match[0].grain)}; not loaded"
+        why = period_out_of_range(match[1], match[0].grain, first_month=first_month)
+        return f"period_out_of_range: {why}; not loaded"
     return "file_name: matches no file pattern of the input contract (inputs.md); not loaded"
 
 

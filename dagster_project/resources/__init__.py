@@ -34,6 +34,7 @@ class WarehouseResource(dg.ConfigurableResource):
     archive_months: int = DEFAULT_ARCHIVE_MONTHS
     engine: str = DEFAULT_ENGINE  # the dbt target that builds the models (duckdb or spark)
     clock: str = ""  # the load-time clock's fixed start (Settings.clock); empty: the system clock
+    partitions_start: str = ""  # the first month of the partitioned feeds (Settings.partitions_start)
     raw_retention_days: int = -1  # days a superseded file version stays in the raw zone; -1 keeps every one
 
     @classmethod
@@ -48,6 +49,7 @@ class WarehouseResource(dg.ConfigurableResource):
             archive_months=settings.archive_months,
             engine=settings.engine,
             clock=settings.clock,
+            partitions_start=settings.partitions_start,
             raw_retention_days=-1 if settings.raw_retention_days is None else settings.raw_retention_days,
         )
 

@@ -334,6 +334,7 @@ def record_unmatched(
     inbox: Path,
     run_id: str | None = None,
     clock: Clock = system_clock,
+    first_month: str | None = None,
 ) -> LoadOutcome:
     """A file not loaded (a name that matches no feed, a period that cannot be data, a link or a
     path outside the inbox): reported once (per content) in the ledger, never read when refused."""
@@ -343,7 +344,7 @@ def record_unmatched(
         state = ledger.state_of(zone, ledger.UNMATCHED)
         if state.lookup(relative, sha256, "").already_handled:
             return LoadOutcome(relative, ledger.UNMATCHED, "", "skipped")
-        reason = unmatched_reason(path, inbox)
+        reason = unmatched_reason(path, inbox, first_month)
         entry = ledger.LedgerEntry(
             load_id=str(uuid.uuid4()),
             file_name=relative,

@@ -50,7 +50,7 @@ def _summarise(outcomes: list[LoadOutcome]) -> dict[str, dg.MetadataValue | int 
 def load_feeds(
     context: dg.AssetExecutionContext | dg.OpExecutionContext, warehouse: WarehouseResource, feeds: tuple[Feed, ...]
 ) -> dict:
-    scan = scan_inbox(warehouse.inbox_path)
+    scan = scan_inbox(warehouse.inbox_path, warehouse.partitions_start)
     wanted = set(context.partition_keys) if context.has_partition_key_range or context.has_partition_key else None
     files = [f for f in scan.files if f.feed in feeds and (wanted is None or f.period in wanted)]
     zone = warehouse.paths.raw_zone
@@ -69,7 +69,8 @@ def load_feeds(
         outcomes = ingest_files(con, zone, files, context.run_id, warehouse.ingest_workers, progress, clock)
         # Files whose names match no pattern are reported (once per content) by every ingestion run.
         outcomes += [
-            record_unmatched(con, zone, p, warehouse.inbox_path, context.run_id, clock) for p in scan.unmatched
+            record_unmatched(con, zone, p, warehouse.inbox_path, context.run_id, clock, warehouse.partitions_start)
+            for p in scan.unmatched
         ]
     finally:
         con.close()

@@ -21,7 +21,7 @@ def _inbox_sensor(jobs: Jobs, feeds: tuple[Feed, ...]) -> dg.SensorDefinition:
         default_status=dg.DefaultSensorStatus.STOPPED,
     )
     def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
-        scan = scan_inbox(warehouse.inbox_path)
+        scan = scan_inbox(warehouse.inbox_path, warehouse.partitions_start)
         paths = warehouse.paths
         pending = pending_files(paths.raw_zone, scan.files, scan.unmatched, warehouse.inbox_path, paths.inbox_hashes)
         hashes = load_hash_cache(paths.inbox_hashes)
