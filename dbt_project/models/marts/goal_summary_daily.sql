@@ -1,17 +1,12 @@
 -- The council's summary as of every day of measure_status_daily: per goal of
--- the plan version in force that day, its headline indicators (16 in 2023), each taking the worst status of its measures,
--- so "N/16 er gule" reads straight off the goal_id = 0 row. Worst first:
--- red, yellow, no_data, green, no_target (a measure without a target never
--- hides a yellow sibling; missing data ranks below yellow because it is a
--- reason to follow up too). goal_summary and goal_summary_history are rows of it.
+-- the plan version in force that day, its headline indicators (16 in 2023), each taking
+-- the worst status of its measures (int_indicator_statuses_summarised), so "N/16 er gule"
+-- reads straight off the goal_id = 0 row. goal_summary and goal_summary_history are rows of it.
 with
 
-measure_status as (
-    select * from {{ ref('measure_status_daily') }}
-),
-
-measures as (
-    select * from {{ ref('dim_measure_version') }}
+indicator_status as (
+    -- Each headline indicator's worst status per day: the rule's one home.
+    select * from {{ ref('int_indicator_statuses_summarised') }}
 ),
 
 goals as (
@@ -20,41 +15,6 @@ goals as (
 
 as_of_dates as (
     select * from {{ ref('int_status_as_of_dates') }}
-),
-
-ranked as (
-    select
-        measure_status.as_of_date,
-        measure_status.goal_id,
-        measure_status.indicator_id,
-        case measure_status.status
-            when 'red' then 1
-            when 'yellow' then 2
-            when 'no_data' then 3
-            when 'green' then 4
-            else 5
-        end as severity
-    from measure_status
-    inner join measures
-        on measure_status.measure_id = measures.measure_id
-        and measure_status.plan_version = measures.plan_version
-    where measures.is_headline
-),
-
-indicator_status as (
-    select
-        as_of_date,
-        goal_id,
-        indicator_id,
-        case min(severity)
-            when 1 then 'red'
-            when 2 then 'yellow'
-            when 3 then 'no_data'
-            when 4 then 'green'
-            else 'no_target'
-        end as status
-    from ranked
-    group by as_of_date, goal_id, indicator_id
 ),
 
 goal_days as (

@@ -1,7 +1,9 @@
--- The status of each headline indicator as of every day of measure_status_daily: the
--- worst status of its measures, worst first red, yellow, no_data, green, no_target
--- (the rule of goal_summary_daily). meeting_status reads it, and so does the "as known"
--- build of each meeting (dagster_project/meetings/known_status.py).
+-- The status of each headline indicator (of the plan version in force) as of every day of
+-- measure_status_daily: the worst status of its measures, worst first red, yellow, no_data,
+-- green, no_target (a measure without a target never hides a yellow sibling; missing data
+-- ranks below yellow because it is a reason to follow up too). The rule's one home:
+-- goal_summary_daily and meeting_status read it, and so does the "as known" build of each
+-- meeting (dagster_project/warehouse/known_status.py).
 with
 
 measure_status as (
