@@ -6,6 +6,7 @@ denominators and n). publication/disclosure_audit.py is the solver."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -15,6 +16,8 @@ import openpyxl
 import pytest
 
 from dagster_project.demo.demo_data import DemoConfig, generate
+from dagster_project.open_data.cube import served_cells
+from dagster_project.open_data.tables import load_publication
 from dagster_project.publication.disclosure_audit import AuditResult, audit_publications
 from dagster_project.publication.publish import archived_publications, open_publication
 from dagster_project.settings import DAGSTER_HOME_ENV_VAR, INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, WarehousePaths
@@ -145,3 +148,48 @@ def test_no_withheld_cell_comes_back_from_hostile_small_cells(trapped_warehouse:
     assert utsira and all(value is None and suppressed for value, suppressed in utsira)
     assert not result.inconsistent, f"relations that do not add up: {result.inconsistent[:5]}"
     assert not result.recovered, describe(result)
+
+
+def served_beyond_published(warehouse: Path) -> list[tuple]:
+    """Cells the open publication (API and files: open_data/cube.served_cells) serves that
+    published.duckdb does not publish as they are: a withheld cell served with a figure, a
+    figure that differs from the published one, or a cell with no published row. None means
+    the open outputs add no equation to the audit over the published tables."""
+    db = WarehousePaths(warehouse).published_db
+    publication = load_publication(db)
+    keyed = {
+        "fct_measure_value": ("measure_id", "period", "geography_code"),
+        "pll_usage_monthly": ("period", "geography_code"),
+    }
+    problems = []
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        for table, key in keyed.items():
+            cursor = con.execute(f"select * from marts.{table}")
+            names = [d[0] for d in cursor.description]
+            rows = {tuple(r[names.index(k)] for k in key): dict(zip(names, r, strict=True)) for r in cursor.fetchall()}
+            for cell in served_cells(publication.tables[table]):
+                period = cell["Tid"].replace("M", "-")
+                codes = {"measure_id": cell.get("measure"), "period": period, "geography_code": cell["Region"]}
+                row = rows.get(tuple(codes[k] for k in key))
+                if row is None:
+                    problems.append((table, cell, "no published row"))
+                elif row["is_suppressed"]:
+                    if not cell["withheld"] or cell["value"] is not None:
+                        problems.append((table, cell, "withheld in published.duckdb"))
+                elif cell["value"] is not None:
+                    published = row[cell["ContentsCode"]]
+                    published = float(published) if published is not None else None
+                    if published is None or not math.isclose(
+                        float(cell["value"]), published, rel_tol=1e-9, abs_tol=1e-9
+                    ):
+                        problems.append((table, cell, f"published {published}"))
+    finally:
+        con.close()
+    return problems
+
+
+def test_the_open_publication_serves_nothing_the_published_tables_withhold(trapped_warehouse: Path) -> None:
+    """The open API and files (issue 23) serve every cell as published.duckdb publishes it, withheld
+    cells as withheld: so they add no equation to the attacker's union above, which they join."""
+    assert served_beyond_published(trapped_warehouse) == []
