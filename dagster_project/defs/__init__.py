@@ -15,7 +15,7 @@ from dagster_project.defs.pipeline.sensors import build_sensors
 from dagster_project.defs.publication.assets import build_published, status_report
 from dagster_project.defs.publication.sweep import build_sweep
 from dagster_project.defs.quality.checks import gx_checks
-from dagster_project.defs.transform.assets import build_dbt_assets, dbt_project, prepare_manifest
+from dagster_project.defs.transform.assets import KNOWN_STATUS_SPEC, build_dbt_assets, dbt_project, prepare_manifest
 from dagster_project.feeds.base import Feed
 from dagster_project.feeds.registry import feeds as registered_feeds
 from dagster_project.resources import WarehouseResource
@@ -39,6 +39,7 @@ def build_defs(settings: Settings, feeds: tuple[Feed, ...] | None = None) -> dg.
         assets=[
             *ingestion_assets(feeds, pool, settings.partitions_start),
             LEDGER_SPEC,
+            KNOWN_STATUS_SPEC,
             build_dbt_assets(project, pool),
             build_published(feeds, pool),
             status_report,

@@ -81,6 +81,18 @@ def with_row_counts(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         yield event
 
 
+# The statuses as known on each meeting date: written by the dbt asset itself before its build
+# (warehouse/known_status.py), read by meeting_status through the dbt source `known`.
+KNOWN_STATUS_SPEC = dg.AssetSpec(
+    dg.AssetKey(["known", "indicator_statuses"]),
+    description="Each headline indicator's status as known on each meeting date (only the file "
+    "versions loaded by then), computed by scratch dbt builds before the main build.",
+    group_name="intermediate",
+    kinds={"parquet"},
+    owners=["team:analytics-engineering"],
+)
+
+
 class DbtBuildConfig(dg.Config):
     """Run config of the dbt build: the date statuses are computed as of (YYYY-MM-DD, empty = today)."""
 
