@@ -136,7 +136,8 @@ def test_goal_5_comes_from_the_roadmap_and_the_portfolio(published_env, tmp_path
 
     report = write_report(warehouse / "published.duckdb", tmp_path / "report.html").read_text(encoding="utf-8")
     body = report[report.index("<body>") :]
-    assert body.index("Status nasjonal e-helsestrategi – oppsummering delmål") < body.index('id="headline"')
+    # The headline comes first (issue 21), then the sub-goals that point to red.
+    assert body.index('id="headline"') < body.index("Status nasjonal e-helsestrategi – oppsummering delmål")
     assert "Timebestilling &lt;på tvers&gt;" in body and 'data-subgoal="TEST-1" data-prioritised="true"' in body
     assert "30.06.2023" in body and "15.10.2023" in body
 

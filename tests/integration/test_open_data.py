@@ -156,7 +156,7 @@ def test_the_catalogue_is_dcat_ap_no(server: str) -> None:
 @pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed")
 def test_chromium_opens_the_served_report_quality_page_and_archive(published_env, tmp_path: Path) -> None:
     paths = WarehousePaths(published_env[1])
-    write_steward_page(paths.working_db, paths.root / STEWARD_PAGE_NAME)
+    write_steward_page(paths, paths.root / STEWARD_PAGE_NAME)
     page = Page(tmp_path / "chromium-profile")
     try:
         with running_server(paths) as url:
