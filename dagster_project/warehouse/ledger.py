@@ -80,8 +80,10 @@ COMPACTED_PREFIX = "compacted-"
 
 
 def entry_file_name(finished_at: datetime, load_id: str) -> str:
-    """The name of an entry's own file (derived from the entry, so compaction can recompute it)."""
-    return f"{finished_at.astimezone(UTC):%Y%m%dT%H%M%S%f}-{load_id}.parquet"
+    """The name of an entry's own file (derived from the entry, so compaction can recompute it).
+    A time without a zone (an entry migrated from the earlier layout) is read as UTC."""
+    instant = finished_at if finished_at.tzinfo else finished_at.replace(tzinfo=UTC)
+    return f"{instant.astimezone(UTC):%Y%m%dT%H%M%S%f}-{load_id}.parquet"
 
 
 def _name_value(name: str) -> int:
