@@ -34,7 +34,8 @@ final as (
         owners_ranked.owner,
         plan_versions.decided_by,
         plan_versions.decided_on,
-        plan_versions.decided_in,
+        -- dbt-spark loads a blank text cell of a seed as the text 'None': empty on both engines.
+        nullif(plan_versions.decided_in, 'None') as decided_in,
         plan_versions.valid_from,
         plan_versions.valid_to
     from plan_versions
