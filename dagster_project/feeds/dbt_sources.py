@@ -11,7 +11,7 @@ from dagster_project.feeds.base import Freshness
 from dagster_project.feeds.registry import feeds
 from dagster_project.settings import DBT_PROJECT_DIR
 from dagster_project.warehouse.ledger import COLUMNS as LEDGER_COLUMNS
-from dagster_project.warehouse.raw_zone import HIVE_OPTIONS
+from dagster_project.warehouse.raw_zone import table_rows_sql
 
 SOURCES_FILE = DBT_PROJECT_DIR / "models" / "staging" / "_raw__sources.yml"
 _RAW_ZONE = "{{ var('raw_zone') }}"
@@ -50,10 +50,8 @@ def sources_yml() -> str:
         "  - name: raw",
         "    description: >",
         "      The raw zone: every accepted file version as Parquet, partitioned by period and load_id",
-        "      (Hive layout), and the append-only load ledger. Staging reads the current version of",
-        "      each period through the macro current_rows.",
-        "    meta:",
-        f"      external_location: \"read_parquet('{_RAW_ZONE}/{{name}}/*/*/*.parquet', {HIVE_OPTIONS})\"",
+        "      (Hive layout) or folded by month (warehouse/raw_zone.py), and the append-only load ledger.",
+        "      Staging reads the current version of each period through the macro current_rows.",
         "    tables:",
         "      - name: load_ledger",
         "        description: One entry per file handled (loaded, restated, unchanged or rejected); append-only.",
@@ -73,6 +71,8 @@ def sources_yml() -> str:
                 "        description: >",
                 f"          {feed.description if len(writers) == 1 else 'Written by the feeds ' + ', '.join(writers)}",
                 "          Partition columns: period (from the file name) and load_id.",
+                "        meta:",
+                f'          external_location: "{table_rows_sql(_RAW_ZONE, table.name)}"',
                 *_freshness(feed.freshness, writers),
                 *_columns({**table.columns, "period": "varchar", "load_id": "varchar"}, "        "),
             ]
