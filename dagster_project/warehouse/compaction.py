@@ -245,11 +245,11 @@ def _compact_data(
         folders = {i: f for i, f in by_month.get(month, {}).items() if not _expired(versions[i], retention_days, now)}
         in_fold = {i for i, (p, _) in fold_map.items() if p[:7] == month}
         expired = {i for i in in_fold if i not in versions or _expired(versions[i], retention_days, now)}
-        if not folders and not expired:
-            continue
+        if not expired and (not folders or len(folders) + len(in_fold) < 2):
+            continue  # nothing new, or a month of one file (a monthly snapshot dated by its day)
         fold_map = _fold_month(zone, con, table, month, folders, in_fold - expired, fold_map, report, step)
         report.versions_expired += len(expired)
-    _remove_leftovers(zone, table, fold_map, step)
+    _remove_leftovers(zone, con, table, fold_map, step)
 
 
 def _read_map(zone: RawZone, con: duckdb.DuckDBPyConnection, table: str) -> dict[str, tuple[str, str]]:
@@ -329,12 +329,19 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _remove_leftovers(zone: RawZone, table: str, fold_map: dict[str, tuple[str, str]], step: _Steps) -> None:
+def _remove_leftovers(
+    zone: RawZone, con: duckdb.DuckDBPyConnection, table: str, fold_map: dict[str, tuple[str, str]], step: _Steps
+) -> None:
     """What a killed compaction left: folded files the map does not name, folders of versions
-    it names. Neither is ever read (raw_zone.table_rows_sql)."""
+    it names. Neither is ever read (raw_zone.table_rows_sql). An unnamed folded file is removed
+    only when each of its versions is elsewhere (in the map, or in its folder): a map lost by
+    hand never costs the only copy of a version."""
     live = {fold_id for _, fold_id in fold_map.values()}
     for path in sorted(zone.folded_dir(table).glob("*.parquet")):
-        if path.name != "_schema.parquet" and path.stem not in live:
+        if path.name == "_schema.parquet" or path.stem in live:
+            continue
+        held = con.execute(f"select distinct load_id, period from read_parquet('{path}')").fetchall()
+        if all(i in fold_map or zone.load_dir(table, p, i).exists() for i, p in held):
             step(f"remove {table} unnamed folded {path.name}")
             path.unlink(missing_ok=True)
     for load_id, (period, _) in sorted(fold_map.items()):

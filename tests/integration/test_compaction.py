@@ -125,6 +125,12 @@ def test_compaction_folds_closed_months_daily_versions_into_one_file_each(demo_i
     assert _all_lookups(zone) == [r for r in everything if r[-1]]
     assert _ledger(zone) == ledger_before
 
+    # A fold map lost by hand: the folded files hold the only copy, so compaction keeps them.
+    folded_files = sorted(zone.folded_dir("kj_lookups").glob("*.parquet"))
+    zone.fold_map_path("kj_lookups").unlink()
+    compaction.compact(zone, LATER)
+    assert sorted(zone.folded_dir("kj_lookups").glob("*.parquet")) == folded_files
+
 
 def test_the_index_still_finds_a_repeat_after_compaction(demo_inbox: Path, tmp_path: Path) -> None:
     zone = _loaded(demo_inbox, tmp_path)
