@@ -35,6 +35,7 @@ files the map does not name, folders of versions the map names.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -291,9 +292,10 @@ def _fold_month(
         target = zone.folded_dir(table) / f"{fold_id}.parquet"
         rows = " union all by name ".join(parts)
         step(f"write {table} {target.name}")
-        write_parquet(
-            con, f"select *, '{fold_id}' as fold_id from ({rows}) order by period, load_id", target, zone.tmp_dir
-        )
+        # No sort, so memory stays flat at national volume: the folders are read in path order
+        # (period, load_id; DuckDB keeps the insertion order), so each row group holds a day or
+        # two and a reader's load_id filter skips the others by their min/max.
+        write_parquet(con, f"select *, '{fold_id}' as fold_id from ({rows})", target, zone.tmp_dir)
         new_map |= {i: (fold_map[i][0], fold_id) for i in kept_from_fold}
         new_map |= {i: (f.parent.name.removeprefix("period="), fold_id) for i, f in folders.items()}
         report.written.append(target)
@@ -304,9 +306,16 @@ def _fold_month(
         (zone.folded_dir(table) / f"{old}.parquet").unlink(missing_ok=True)
     for _, folder in sorted(folders.items()):
         step(f"remove {table} folder {folder.parent.name}/{folder.name}")
-        shutil.rmtree(folder, ignore_errors=True)
+        _remove_folder(folder)
     report.versions_folded += len(folders)
     return new_map
+
+
+def _remove_folder(folder: Path) -> None:
+    """A version's load_id= folder, and its period= folder once empty (globs list every folder)."""
+    shutil.rmtree(folder, ignore_errors=True)
+    with contextlib.suppress(OSError):  # another version of the period is still there
+        folder.parent.rmdir()
 
 
 def now_stamp() -> str:
@@ -348,4 +357,4 @@ def _remove_leftovers(
         folder = zone.load_dir(table, period, load_id)
         if folder.exists():
             step(f"remove {table} folded folder {folder.name}")
-            shutil.rmtree(folder, ignore_errors=True)
+            _remove_folder(folder)

@@ -114,6 +114,7 @@ def test_compaction_folds_closed_months_daily_versions_into_one_file_each(demo_i
     report = compaction.compact(zone, LATER)
 
     assert report.versions_folded == 6 and _day_folders(zone) == []
+    assert sorted(p.name for p in zone.root.glob("kj_lookups/period=*")) == ["period=none"]  # no empty folders
     folded = sorted(p.name for p in zone.folded_dir("kj_lookups").glob("*.parquet") if p.name != "_schema.parquet")
     assert [name[:7] for name in folded] == ["2021-01", "2021-02"]
     assert _all_lookups(zone) == everything  # the superseded version too, every row once
