@@ -21,11 +21,13 @@ install: $(STAMP)
 
 # A DuckDB 1.x client beside the project's 2.x, for the test that opens published.duckdb as
 # BI tools on DuckDB 1.x do (Evidence bundles 1.4.2). Its own venv: the two cannot share one.
+# With Superset's own SQLAlchemy driver pins (apache-superset[duckdb]: duckdb-engine 0.12,
+# SQLAlchemy 1.4) for the test of docs/bi.md's Superset path.
 DUCKDB1_VENV := .venv-duckdb1
-DUCKDB1_STAMP := $(DUCKDB1_VENV)/.installed
+DUCKDB1_STAMP := $(DUCKDB1_VENV)/.installed-superset
 $(DUCKDB1_STAMP):
 	test -x $(DUCKDB1_VENV)/bin/python || $(PYTHON) -m venv $(DUCKDB1_VENV)
-	$(DUCKDB1_VENV)/bin/python -m pip install --quiet "duckdb==1.4.2"
+	$(DUCKDB1_VENV)/bin/python -m pip install --quiet "duckdb==1.4.2" "duckdb-engine==0.12.1" "sqlalchemy==1.4.54"
 	touch $(DUCKDB1_STAMP)
 
 duckdb1: $(DUCKDB1_STAMP)
