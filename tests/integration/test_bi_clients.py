@@ -206,6 +206,10 @@ def test_published_tables_and_columns_carry_dbt_descriptions(published_env) -> N
     assert checked > 50
     # The publication's own tables are described too.
     assert all(table_comments[t] for t in ("publication_log", "publication_files", "publication_checks"))
+    # Every column of the published file, theirs included, carries a real description (issue 24:
+    # 34 had none, some had a formula symbol such as `b.`).
+    weak = sorted(f"{t}.{c}: {text!r}" for (t, c), text in column_comments.items() if len((text or "").split()) < 3)
+    assert weak == []
 
 
 def test_pandas_reads_the_parquet_copies(published_env) -> None:
