@@ -8,7 +8,7 @@ SPARK_STAMP := $(VENV)/.installed-spark
 # Paths and every other setting default in one place, dagster_project/settings.py
 # (data/inbox and data/warehouse under the directory make runs in), overridden by EHELSE_*.
 
-.PHONY: demo test test-fast dev docs lint bench install clean browser postgres duckdb1 evidence java
+.PHONY: demo test test-fast dev docs lint bench install clean browser postgres duckdb1 evidence java spark
 
 # Reinstall only when the dependency files change: later runs reuse the venv.
 $(STAMP): pyproject.toml constraints.txt
@@ -47,6 +47,9 @@ evidence:
 $(SPARK_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,spark]"
 	touch $(SPARK_STAMP)
+
+## spark: what EHELSE_ENGINE=spark needs (the spark extra and a Java runtime); `ehelse run` names what is missing
+spark: $(SPARK_STAMP) java
 
 ## demo: install, write a synthetic inbox, run ingest -> dbt build -> gate -> publish, print status
 demo: $(STAMP)
