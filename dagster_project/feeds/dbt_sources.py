@@ -13,7 +13,7 @@ from dagster_project.feeds.base import Freshness
 from dagster_project.feeds.registry import feeds
 from dagster_project.settings import DBT_PROJECT_DIR
 from dagster_project.warehouse.ledger import COLUMNS as LEDGER_COLUMNS
-from dagster_project.warehouse.raw_zone import HIVE_OPTIONS
+from dagster_project.warehouse.raw_zone import table_rows_sql
 
 SOURCES_FILE = DBT_PROJECT_DIR / "models" / "staging" / "_raw__sources.yml"
 _RAW_ZONE = "{{ var('raw_zone') }}"
@@ -62,6 +62,8 @@ def _feed_tables() -> list[dict]:
                 {
                     "name": table.name,
                     "description": f"{described} Partition columns: period (from the file name) and load_id.",
+                    # The versions' folders and the closed months' folded files (raw_zone.py).
+                    "meta": {"external_location": table_rows_sql(_RAW_ZONE, table.name)},
                     **_freshness(feed.freshness, writers),
                     "columns": _columns({**table.columns, "period": "varchar", "load_id": "varchar"}),
                 }
@@ -74,10 +76,9 @@ def sources_yml() -> str:
         "name": "raw",
         "description": (
             "The raw zone: every accepted file version as Parquet, partitioned by period and load_id"
-            " (Hive layout), and the append-only load ledger. Staging reads the current version of"
-            " each period through the macro current_rows."
+            " (Hive layout) or folded by month (warehouse/raw_zone.py), and the append-only load ledger."
+            " Staging reads the current version of each period through the macro current_rows."
         ),
-        "meta": {"external_location": f"read_parquet('{_RAW_ZONE}/{{name}}/*/*/*.parquet', {HIVE_OPTIONS})"},
         "tables": [
             {
                 "name": "load_ledger",
