@@ -85,8 +85,11 @@ def _migrate(paths: WarehousePaths) -> bool:
 def _migrate_then_run(settings: Settings) -> RunOutcome:
     """`ehelse run`: the one-time migration (a no-op on a warehouse in the raw zone), then the run."""
     from dagster_project.runner import RunOutcome, run_pipeline
+    from dagster_project.settings import missing_for_engine
     from dagster_project.warehouse.faults import ResourceFailure
 
+    if missing_for_engine(settings.engine):
+        return run_pipeline(settings)  # which stops before any work, the migration included, naming what is missing
     try:
         if _migrate(settings.paths):
             print(f"{settings.paths.root}: moved from the earlier layout into the raw zone", file=sys.stderr)
