@@ -10,8 +10,12 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dagster_project.settings import INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, Settings, WarehousePaths
+
+if TYPE_CHECKING:
+    from dagster_project.runner import RunOutcome
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -49,7 +53,6 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from dagster_project.presentation import progress
-    from dagster_project.runner import run_pipeline
 
     settings = _settings(args)
     if not args.verbose:
@@ -57,7 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         logging.getLogger("dagster.builtin").setLevel(logging.WARNING)
     handler = progress.attach(quiet=args.quiet, verbose=args.verbose)
     try:
-        outcome = run_pipeline(settings)
+        outcome = _migrate_then_run(settings)
     except KeyboardInterrupt:
         print("stopped (Ctrl-C)", file=sys.stderr)
         return 130
@@ -66,6 +69,46 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(outcome.message)
     _write_steward_page(settings.paths)
     return 0 if outcome.ok else 1
+
+
+def _migrate(paths: WarehousePaths) -> bool:
+    """Move a warehouse of the earlier layout (raw rows inside warehouse.duckdb) into the raw
+    zone, once, under the run lock: `ehelse migrate`, and `ehelse run` before its run. True
+    when something was migrated; a warehouse already in the raw zone is only looked at."""
+    from dagster_project.warehouse.faults import run_lock
+    from dagster_project.warehouse.working_db import migrate_legacy_raw
+
+    with run_lock(paths.root):
+        return migrate_legacy_raw(paths)
+
+
+def _migrate_then_run(settings: Settings) -> RunOutcome:
+    """`ehelse run`: the one-time migration (a no-op on a warehouse in the raw zone), then the run."""
+    from dagster_project.runner import RunOutcome, run_pipeline
+    from dagster_project.settings import missing_for_engine
+    from dagster_project.warehouse.faults import ResourceFailure
+
+    if missing_for_engine(settings.engine):
+        return run_pipeline(settings)  # which stops before any work, the migration included, naming what is missing
+    try:
+        if _migrate(settings.paths):
+            print(f"{settings.paths.root}: moved from the earlier layout into the raw zone", file=sys.stderr)
+    except ResourceFailure as failure:  # another run holds the warehouse: said as run_pipeline says it
+        return RunOutcome(False, False, f"run stopped, nothing published by it: {failure}")
+    return run_pipeline(settings)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from dagster_project.warehouse.faults import ResourceFailure
+
+    paths = _settings(args).paths
+    try:
+        migrated = _migrate(paths)
+    except ResourceFailure as failure:
+        print(f"{paths.root}: not migrated: {failure}", file=sys.stderr)
+        return 1
+    print(f"{paths.root}: {'moved into the raw zone' if migrated else 'nothing to migrate'}")
+    return 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -226,6 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_warehouse_argument(run)
     _add_as_of_argument(run, "default today")
     run.set_defaults(func=cmd_run)
+
+    migrate = sub.add_parser(
+        "migrate", help="move a warehouse of the earlier layout into the raw zone, once (`run` does it first)"
+    )
+    _add_warehouse_argument(migrate)
+    migrate.set_defaults(func=cmd_migrate)
 
     status = sub.add_parser("status", help="print marts.measure_status and the goal summary from published.duckdb")
     _add_warehouse_argument(status)

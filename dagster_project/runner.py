@@ -35,9 +35,8 @@ from dagster_project.settings import (
     missing_for_engine,
 )
 from dagster_project.warehouse import ledger
-from dagster_project.warehouse.faults import ResourceFailure, resource_guard, run_lock
+from dagster_project.warehouse.faults import ResourceFailure, run_lock
 from dagster_project.warehouse.ingest import pending_files
-from dagster_project.warehouse.working_db import migrate_legacy_raw
 from dagster_project.writer_slot import HOST_TAG, PID_TAG, wait_for_writer_slot
 
 log = logging.getLogger(__name__)
@@ -180,7 +179,6 @@ def run_pipeline(settings: Settings | None = None) -> RunOutcome:
 def _run_pipeline_locked(settings: Settings) -> RunOutcome:
     as_of = settings.as_of_date or date.today().isoformat()
     paths = settings.paths
-    migrate_legacy_raw(paths)
     scan = scan_inbox(settings.inbox, settings.partitions_start)
     # A publication is as of a date: another date (or a new day) is owed a publication.
     fingerprint = _fingerprint(settings, as_of)
@@ -204,7 +202,6 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
     from dagster_project.defs.pipeline.jobs import feed_keys, ingestion_job_name
     from dagster_project.defs.publication.sweep import SWEEP_KEY
     from dagster_project.feeds.registry import feeds
-    from dagster_project.gate import quality
 
     registered = feeds()
     defs = build_defs(settings, registered)
@@ -256,13 +253,8 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
         tags=ours,
         raise_on_error=False,
     )
+    # The Data Docs are rendered by the checks that validate (gate/quality.py), whatever the gate decided.
     failures = _failures(result)
-    # Once per run, whatever the gate decided: the steward reads them most after a refusal.
-    try:
-        with resource_guard(paths.root / "gx"):
-            quality.build_data_docs(paths.root)
-    except ResourceFailure as failure:
-        failures.append(Failure(f"Data Docs not rendered: {failure}", blocking=False))
     blocking = [f for f in failures if f.blocking]
     warnings += [f.text for f in failures if not f.blocking]
     if blocking:

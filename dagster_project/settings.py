@@ -26,6 +26,8 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 # what `ehelse run` recorded there.
 DAGSTER_HOME_DIR = PROJECT_ROOT / "dagster_home"
 DAGSTER_HOME_ENV_VAR = "DAGSTER_HOME"
+# Every warehouse's writer pool is named <prefix><dir name>-<hash> (WarehousePaths.writer_pool).
+WRITER_POOL_PREFIX = "ehelse_writer-"
 
 # dbt installed beside this Python (the project's venv), even when the venv is not on PATH.
 _VENV_DBT = Path(sys.executable).parent / "dbt"
@@ -153,7 +155,7 @@ class WarehousePaths:
         other. Also the value of the runs' ehelse/writes-warehouse tag (63 characters at most)."""
         digest = hashlib.sha256(str(self.root.resolve()).encode()).hexdigest()[:12]
         name = re.sub(r"[^A-Za-z0-9_.-]", "_", self.root.resolve().name)[:24]
-        return f"ehelse_writer-{name}-{digest}"
+        return f"{WRITER_POOL_PREFIX}{name}-{digest}"
 
     @property
     def inbox_hashes(self) -> Path:

@@ -25,11 +25,16 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from dagster_project.settings import WRITER_POOL_PREFIX
 from dagster_project.warehouse.faults import ResourceFailure
 
 log = logging.getLogger(__name__)
 # Which process ran a Dagster run of `ehelse run`: a run whose process is gone is released.
 PID_TAG, HOST_TAG = "ehelse/pid", "ehelse/host"
+# Every run that writes a warehouse carries this tag, valued with the warehouse's writer pool
+# (dagster.yaml: one queued run per value): the jobs declare it, WriterTagRunCoordinator adds it
+# to the runs of the implicit asset job (a materialization or backfill from the UI).
+WRITER_TAG_KEY = "ehelse/writes-warehouse"
 # A run in these states holds the pools of its steps (a queued run waits for them).
 HOLDING = (
     dg.DagsterRunStatus.NOT_STARTED,
@@ -157,3 +162,27 @@ def wait_for_writer_slot(
             )
             announced = holder.run_id
         time.sleep(max(0.0, min(poll_seconds, deadline - time.monotonic())))
+
+
+def writer_tags_from_pools(run: dg.DagsterRun) -> dict[str, str]:
+    """The writer tag a run owes, named from the writer pool its steps use; empty when it
+    writes no warehouse or already carries the tag."""
+    pools = (run.run_op_concurrency.all_pools or set()) if run.run_op_concurrency else set()
+    writers = sorted(p for p in pools if p.startswith(WRITER_POOL_PREFIX))
+    if not writers or WRITER_TAG_KEY in run.tags:
+        return {}
+    return {WRITER_TAG_KEY: writers[0]}  # one warehouse per code location: one writer pool
+
+
+class WriterTagRunCoordinator(dg.QueuedRunCoordinator):
+    """The instance's run queue (dagster.yaml `run_coordinator`), which tags every run it
+    queues that writes a warehouse, as README promises. Dagster 1.13 gives the implicit asset
+    job (`__ASSET_JOB`: a materialization or a backfill from the UI) no run tags of its own:
+    neither `dg.Definitions` nor the asset job takes any. Its steps are in the warehouse's
+    pool, so the tag is derived from the pool, before the queue applies its tag limits."""
+
+    def submit_run(self, context: dg.SubmitRunContext) -> dg.DagsterRun:
+        tags = writer_tags_from_pools(context.dagster_run)
+        if tags:
+            self._instance.add_run_tags(context.dagster_run.run_id, tags)
+        return super().submit_run(context)

@@ -72,7 +72,6 @@ def connect(paths: WarehousePaths, memory_limit: str, read_only: bool = False) -
         con.execute(f"attach '{paths.working_db}' as working (read_only)")
         con.execute("use working")
     else:
-        migrate_legacy_raw(paths)
         con = duckdb.connect(str(paths.working_db))
     try:
         con.execute("set memory_limit = ?", [memory_limit])

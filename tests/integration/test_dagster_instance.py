@@ -13,6 +13,7 @@ from dagster._core.events import DagsterEventType
 
 from dagster_project.runner import _instance
 from dagster_project.settings import DAGSTER_HOME_ENV_VAR, PROJECT_ROOT, WarehousePaths
+from dagster_project.writer_slot import WriterTagRunCoordinator
 
 WRITER_TAG = "ehelse/writes-warehouse"
 
@@ -29,6 +30,8 @@ def test_the_committed_instance_loads_with_one_writer_at_a_time(dagster_instance
     # in-process step spins on a slot (Dagster 1.13's in-process executor would, deaf to signals).
     assert config.pool_config.pool_granularity.value == "run"
     assert instance.event_log_storage.supports_global_concurrency_limits  # so the pool limit is enforced
+    # The queue tags the runs of a UI materialization or backfill, which Dagster leaves untagged.
+    assert isinstance(instance.run_coordinator, WriterTagRunCoordinator)
     instance.dispose()
 
 

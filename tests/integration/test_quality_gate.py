@@ -76,7 +76,7 @@ def test_a_90_percent_volume_collapse_blocks_publication_and_keeps_the_file(publ
     published_gate = report.split("Siste avviste forsøk")[0]
     assert "Kvalitetskontrollen bak gjeldende publisering: BESTÅTT" in published_gate
     assert "[FEIL]" not in published_gate
-    # The Data Docs are rendered once, after the refused run, from each suite's newest validation.
+    # The Data Docs are current after the refused run: each suite's newest validation, rendered by its check.
     index = Path(report.split("Data Docs: ")[1].split()[0])
     validations = warehouse / "gx" / "uncommitted" / "validations"
     assert index.exists() and index.stat().st_mtime >= max(f.stat().st_mtime for f in validations.rglob("*.json"))

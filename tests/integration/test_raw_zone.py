@@ -1,10 +1,12 @@
 """The raw zone: an old warehouse (raw rows and ledger inside warehouse.duckdb) is migrated
-on first run, and the ledger's rule of what is current is the same in Python and in dbt."""
+by `ehelse migrate` (the first step of `ehelse run`), and the ledger's rule of what is current
+is the same in Python and in dbt."""
 
 from pathlib import Path
 
 import duckdb
 
+from dagster_project import cli
 from dagster_project.settings import WarehousePaths
 from dagster_project.warehouse.working_db import connect, migrate_legacy_raw
 
@@ -57,15 +59,19 @@ insert into raw.kj_lookups values
 """
 
 
-def test_an_old_warehouse_is_migrated_into_the_raw_zone_once_and_loses_nothing(tmp_path: Path) -> None:
+def test_an_old_warehouse_is_migrated_into_the_raw_zone_once_and_loses_nothing(tmp_path: Path, capsys) -> None:
     paths = WarehousePaths(tmp_path / "warehouse")
     paths.root.mkdir()
     legacy = duckdb.connect(str(paths.working_db))
     legacy.execute(LEGACY_DDL)
     legacy.close()
 
-    assert migrate_legacy_raw(paths)
+    # `ehelse migrate` (which `ehelse run` does first): a step of its own, not of every connection.
+    assert cli.main(["migrate", "--warehouse", str(paths.root)]) == 0
+    assert "moved into the raw zone" in capsys.readouterr().out
     assert not migrate_legacy_raw(paths)  # once
+    assert cli.main(["migrate", "--warehouse", str(paths.root)]) == 0
+    assert "nothing to migrate" in capsys.readouterr().out
 
     with connect(paths, "1GB", read_only=True) as con:
         assert con.execute("select answer from marts.kept").fetchone() == (42,)  # dbt's tables stay

@@ -12,8 +12,8 @@ import dagster as dg
 
 from dagster_project.defs.ingestion.assets import asset_key, group_of, partition_grain, partitioned_keys, partitions
 from dagster_project.feeds.base import Feed, Grain
+from dagster_project.writer_slot import WRITER_TAG_KEY
 
-WRITER_TAG_KEY = "ehelse/writes-warehouse"
 JOB_NAMES = {"month": "ingest_monthly_feeds", "day": "ingest_daily_feeds"}
 TRANSFORM_AND_PUBLISH = "transform_and_publish"
 
