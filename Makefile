@@ -8,7 +8,7 @@ SPARK_STAMP := $(VENV)/.installed-spark
 # Paths and every other setting default in one place, dagster_project/settings.py
 # (data/inbox and data/warehouse under the directory make runs in), overridden by EHELSE_*.
 
-.PHONY: demo test test-fast dev docs lint bench install clean browser postgres duckdb1 evidence java
+.PHONY: spark-cluster spark-cluster-down demo test test-fast dev docs lint bench install clean browser postgres duckdb1 evidence java
 
 # Reinstall only when the dependency files change: later runs reuse the venv.
 $(STAMP): pyproject.toml constraints.txt
@@ -45,6 +45,15 @@ evidence:
 $(SPARK_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,spark]"
 	touch $(SPARK_STAMP)
+
+## spark-cluster: a Spark master, worker and SQL server on loopback for the warehouse
+## (EHELSE_WAREHOUSE_DIR); prints EHELSE_SPARK_URL=... for EHELSE_ENGINE=spark (docs/scale-out.md)
+spark-cluster: $(SPARK_STAMP)
+	$(BIN)/python scripts/spark_cluster.py up
+
+## spark-cluster-down: stop exactly the processes `make spark-cluster` started
+spark-cluster-down: $(SPARK_STAMP)
+	$(BIN)/python scripts/spark_cluster.py down
 
 ## demo: install, write a synthetic inbox, run ingest -> dbt build -> gate -> publish, print status
 demo: $(STAMP)

@@ -26,10 +26,17 @@ from dagster_project.feeds.base import InboxFile
 from dagster_project.feeds.inbox import scan_inbox
 from dagster_project.feeds.pseudonym import KeyRefused, check_key
 from dagster_project.presentation.progress import report_step
-from dagster_project.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, PARTITIONS_START_ENV_VAR, Settings
+from dagster_project.settings import (
+    DBT_PROJECT_DIR,
+    EXPECTATIONS_DIR,
+    PARTITIONS_START_ENV_VAR,
+    SPARK_THRIFT_TARGET,
+    Settings,
+)
 from dagster_project.warehouse import ledger
 from dagster_project.warehouse.faults import ResourceFailure, resource_guard, run_lock
 from dagster_project.warehouse.ingest import pending_files
+from dagster_project.warehouse.spark_cluster import check_sql_server
 from dagster_project.warehouse.working_db import migrate_legacy_raw
 from dagster_project.writer_slot import HOST_TAG, PID_TAG, wait_for_writer_slot
 
@@ -162,6 +169,8 @@ def run_pipeline(settings: Settings | None = None) -> RunOutcome:
     try:
         with run_lock(settings.paths.root):
             check_key(settings.inbox, settings.paths.root)
+            if settings.dbt_target == SPARK_THRIFT_TARGET:  # a cluster that is down stops the run before it loads
+                check_sql_server(settings.spark_url, settings.warehouse_dir)
             return _run_pipeline_locked(settings)
     except (ResourceFailure, KeyRefused) as failure:
         return RunOutcome(False, False, f"run stopped, nothing published by it: {failure}")
