@@ -107,12 +107,13 @@ docs: $(STAMP)
 
 ## bench: the benchmarks (figures printed, not timed tests); see docs/performance.md
 # national_year.py writes a 13-month national fixture (~3 GB, ~10 min) into data/bench once.
-bench: $(STAMP)
+bench: $(STAMP) $(SPARK_STAMP)
 	$(BIN)/python benchmarks/ingest_kjernejournal.py
 	$(BIN)/python benchmarks/national_year.py
 	$(BIN)/python benchmarks/open_data_load.py
 	$(BIN)/python benchmarks/demo_run.py
 	$(BIN)/python benchmarks/daily_run.py
+	$(BIN)/python benchmarks/spark_cluster.py
 
 # sqlfluff's dbt templater compiles the models with the vars of .sqlfluff (a scratch
 # warehouse under dbt_project/target), so lint needs no data and never touches data/.

@@ -1,7 +1,8 @@
 """A Spark cluster on loopback, as a directorate's cluster is reached (issue 25, docs/scale-out.md).
 
 `make spark-cluster` starts, from the pyspark package of the spark extra, a standalone master,
-one worker (its own JVM, whose executor runs the queries) and the SQL server (Spark's
+two workers (each its own JVM, each with one executor of one core that runs queries: a worker
+lost during a build is survived, Spark runs the lost tasks again on the other) and the SQL server (Spark's
 HiveThriftServer2, submitted to the master as an application), every port on 127.0.0.1 and
 chosen free at start. Logs, the Derby metastore and cluster.json (the pids and the URL) live
 under <warehouse>/spark-cluster/; the SQL server's warehouse directory is the warehouse's
@@ -36,15 +37,17 @@ URL_ENV_VAR = "EHELSE_SPARK_URL"  # settings.py reads it; named here for the mes
 THRIFT_SERVER_CLASS = "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2"
 LOOPBACK = "127.0.0.1"
 # Small JVMs: the machine is shared and the demo inbox is small. A real cluster sizes these.
-DAEMON_MEMORY = "256m"  # the master's and the worker's own JVMs
-WORKER_MEMORY = "1g"  # what the worker offers its executors
+DAEMON_MEMORY = "256m"  # the master's and the workers' own JVMs
+WORKERS = 2
+WORKER_MEMORY = "1g"  # what each worker offers its executor
 EXECUTOR_MEMORY = "900m"
 SQL_SERVER_MEMORY = "768m"  # the SQL server's driver: planning and the metastore, no data
 START_TIMEOUT_SECONDS = 240.0
 # Every JVM carries this property with the cluster's directory: `down` signals a recorded pid
 # only while that process still carries it (a pid reused by another process is left alone).
 MARKER_PROPERTY = "ehelse.spark.cluster"
-STOP_ORDER = ("sql", "worker", "master")  # the application before the cluster it runs on
+# The application before the cluster it runs on.
+STOP_ORDER = ("sql", *(f"worker-{n}" for n in range(1, WORKERS + 1)), "master")
 
 
 class SqlServerUnreachable(ResourceFailure):
@@ -59,7 +62,7 @@ class ClusterOfAnotherWarehouse(ResourceFailure):
 class RunningCluster:
     directory: Path
     url: str  # thrift://127.0.0.1:<port>
-    pids: dict[str, int]  # role (master, worker, sql) -> pid of its JVM
+    pids: dict[str, int]  # role (master, worker-1, worker-2, sql) -> pid of its JVM
     warehouse_dir: Path  # spark.sql.warehouse.dir of the SQL server
 
     def to_json(self) -> str:
@@ -222,8 +225,8 @@ def _wait(
         time.sleep(1.0)
 
 
-def _worker_registered(master_ui_port: int) -> bool:
-    """The master's JSON status lists an ALIVE worker."""
+def _workers_registered(master_ui_port: int, count: int) -> bool:
+    """The master's JSON status lists `count` ALIVE workers."""
     import urllib.request
 
     try:
@@ -231,7 +234,7 @@ def _worker_registered(master_ui_port: int) -> bool:
             status = json.load(response)
     except (OSError, ValueError):
         return False
-    return any(worker.get("state") == "ALIVE" for worker in status.get("workers", []))
+    return sum(worker.get("state") == "ALIVE" for worker in status.get("workers", [])) >= count
 
 
 def start_cluster(warehouse_dir: Path, timeout: float = START_TIMEOUT_SECONDS) -> RunningCluster:
@@ -246,7 +249,7 @@ def start_cluster(warehouse_dir: Path, timeout: float = START_TIMEOUT_SECONDS) -
     (directory / "work").mkdir(exist_ok=True)
     spark_sql_warehouse(warehouse_dir).mkdir(parents=True, exist_ok=True)
     home, env = spark_home(), _environment(directory)
-    master_port, master_ui, worker_port, worker_ui, sql_port = free_ports(5)
+    master_port, master_ui, sql_port, *worker_ports = free_ports(3 + 2 * WORKERS)
     master_url = f"spark://{LOOPBACK}:{master_port}"
     spark_class = str(home / "bin" / "spark-class")
     processes: dict[str, subprocess.Popen] = {}
@@ -258,14 +261,16 @@ def start_cluster(warehouse_dir: Path, timeout: float = START_TIMEOUT_SECONDS) -
             directory, env,
         )  # fmt: skip
         _wait("the master", lambda: port_answers(LOOPBACK, master_port), processes, directory, timeout)
-        processes["worker"] = _launch(
-            "worker",
-            [spark_class, "org.apache.spark.deploy.worker.Worker", "--host", LOOPBACK,
-             "--port", str(worker_port), "--webui-port", str(worker_ui), "--cores", "2",
-             "--memory", WORKER_MEMORY, "--work-dir", str(directory / "work"), master_url],
-            directory, env,
-        )  # fmt: skip
-        _wait("the worker", lambda: _worker_registered(master_ui), processes, directory, timeout)
+        for n in range(1, WORKERS + 1):
+            port, ui_port = worker_ports[2 * n - 2 : 2 * n]
+            processes[f"worker-{n}"] = _launch(
+                f"worker-{n}",
+                [spark_class, "org.apache.spark.deploy.worker.Worker", "--host", LOOPBACK,
+                 "--port", str(port), "--webui-port", str(ui_port), "--cores", "1",
+                 "--memory", WORKER_MEMORY, "--work-dir", str(directory / "work"), master_url],
+                directory, env,
+            )  # fmt: skip
+        _wait("the workers", lambda: _workers_registered(master_ui, WORKERS), processes, directory, timeout)
         command = _sql_server_command(home, directory, warehouse_dir, master_url, sql_port)
         # spark-submit sizes the Thrift server's driver JVM by SPARK_DAEMON_MEMORY, as a daemon's.
         processes["sql"] = _launch("sql", command, directory, {**env, "SPARK_DAEMON_MEMORY": SQL_SERVER_MEMORY})
@@ -345,7 +350,7 @@ def main(warehouse_dir: Path, argv: list[str]) -> int:
     command = argv[0] if argv else "up"
     if command == "up":
         cluster = start_cluster(warehouse_dir)
-        print(f"Spark cluster for {warehouse_dir}: master, worker and SQL server ({cluster.directory / 'logs'})")
+        print(f"Spark cluster for {warehouse_dir}: master, {WORKERS} workers, SQL server; logs in {cluster.directory}")
         print(f"{URL_ENV_VAR}={cluster.url}")
         return 0
     if command == "down":
