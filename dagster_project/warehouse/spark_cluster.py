@@ -312,7 +312,9 @@ def alive(cluster: RunningCluster) -> dict[str, int]:
 
 def _stop_pids(pids: dict[str, int], directory: Path, grace: float = 30.0) -> list[int]:
     """SIGTERM, then SIGKILL after `grace` seconds, to each pid still ours; SQL server first."""
-    order = [pids[role] for role in STOP_ORDER if role in pids]
+    order = [pids[role] for role in STOP_ORDER if role in pids] + [
+        pid for role, pid in pids.items() if role not in STOP_ORDER
+    ]
     stopped = []
     for pid in order:
         if not _ours(pid, directory):

@@ -87,3 +87,25 @@ def test_down_signals_only_processes_that_still_carry_the_clusters_marker(tmp_pa
     finally:
         stranger.kill()
         stranger.wait()
+
+
+def test_down_stops_every_recorded_process_of_the_cluster_whatever_its_role(tmp_path: Path) -> None:
+    """A cluster.json written by an earlier layout (a role `worker`, not `worker-1`) is stopped whole."""
+    directory = spark_cluster.cluster_dir(tmp_path)
+    directory.mkdir()
+    marker = f"-D{spark_cluster.MARKER_PROPERTY}={directory}"
+    ours = {
+        role: subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", marker])
+        for role in ("master", "worker", "sql")
+    }
+    try:
+        pids = {role: p.pid for role, p in ours.items()}
+        spark_cluster.state_file(tmp_path).write_text(
+            json.dumps({"url": "thrift://127.0.0.1:1", "pids": pids, "warehouse_dir": str(tmp_path)})
+        )
+        assert sorted(spark_cluster.stop_cluster(tmp_path)) == sorted(pids.values())
+        assert all(p.wait(timeout=10) is not None for p in ours.values())
+    finally:
+        for p in ours.values():
+            p.kill()
+            p.wait()
