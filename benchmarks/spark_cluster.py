@@ -62,7 +62,9 @@ class JvmPeaks(threading.Thread):
             parent = int(fields.get("PPid", "0").strip())
             if self.warehouse.encode() not in b" ".join(cmdline) and parent not in self.peaks:
                 continue
-            role = next((r for cls, r in _ROLES.items() if cls.encode() in cmdline), "jvm")
+            # spark-class first runs a short launcher JVM that only builds the real command line.
+            launcher = b"org.apache.spark.launcher.Main" in cmdline
+            role = "launcher" if launcher else next((r for cls, r in _ROLES.items() if cls.encode() in cmdline), "jvm")
             peak = int(fields.get("VmHWM", "0 kB").split()[0])
             pid = int(proc.name)
             self.peaks[pid] = (role, max(peak, self.peaks.get(pid, ("", 0))[1]))
@@ -72,7 +74,8 @@ class JvmPeaks(threading.Thread):
 
 
 def dbt_nodes() -> dict[str, float]:
-    """The dbt build's node count and seconds (run_results.json of the last build)."""
+    """The dbt build's node count and seconds (run_results.json of the last build: run nothing
+    else with dbt in this checkout meanwhile, it shares dbt_project/target)."""
     results = json.loads((ROOT / "dbt_project" / "target" / "run_results.json").read_text())["results"]
     times = [r["execution_time"] for r in results]
     return {"nodes": len(times), "seconds": round(sum(times), 1), "per_node": round(sum(times) / max(1, len(times)), 2)}
