@@ -8,7 +8,7 @@ SPARK_STAMP := $(VENV)/.installed-spark
 # Paths and every other setting default in one place, dagster_project/settings.py
 # (data/inbox and data/warehouse under the directory make runs in), overridden by EHELSE_*.
 
-.PHONY: demo test test-fast dev docs lint bench install clean browser postgres duckdb1 evidence java spark
+.PHONY: demo test test-fast dev docs lint bench install clean browser postgres duckdb1 evidence java spark spark-cluster spark-cluster-down
 
 # Reinstall only when the dependency files change: later runs reuse the venv.
 $(STAMP): pyproject.toml constraints.txt
@@ -50,6 +50,15 @@ $(SPARK_STAMP): $(STAMP)
 
 ## spark: what EHELSE_ENGINE=spark needs (the spark extra and a Java runtime); `ehelse run` names what is missing
 spark: $(SPARK_STAMP) java
+
+## spark-cluster: a Spark master, worker and SQL server on loopback for the warehouse
+## (EHELSE_WAREHOUSE_DIR); prints EHELSE_SPARK_URL=... for EHELSE_ENGINE=spark (docs/scale-out.md)
+spark-cluster: $(SPARK_STAMP)
+	$(BIN)/python scripts/spark_cluster.py up
+
+## spark-cluster-down: stop exactly the processes `make spark-cluster` started
+spark-cluster-down: $(SPARK_STAMP)
+	$(BIN)/python scripts/spark_cluster.py down
 
 ## demo: install, write a synthetic inbox, run ingest -> dbt build -> gate -> publish, print status
 demo: $(STAMP)
@@ -104,12 +113,13 @@ docs: $(STAMP)
 
 ## bench: the benchmarks (figures printed, not timed tests); see docs/performance.md
 # national_year.py writes a 13-month national fixture (~3 GB, ~10 min) into data/bench once.
-bench: $(STAMP)
+bench: $(STAMP) $(SPARK_STAMP)
 	$(BIN)/python benchmarks/ingest_kjernejournal.py
 	$(BIN)/python benchmarks/national_year.py
 	$(BIN)/python benchmarks/open_data_load.py
 	$(BIN)/python benchmarks/demo_run.py
 	$(BIN)/python benchmarks/daily_run.py
+	$(BIN)/python benchmarks/spark_cluster.py
 
 # sqlfluff's dbt templater compiles the models with the vars of .sqlfluff (a scratch
 # warehouse under dbt_project/target), so lint needs no data and never touches data/.

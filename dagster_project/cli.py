@@ -190,7 +190,7 @@ def cmd_dbt(args: argparse.Namespace) -> int:
         return 1
     command = [DBT_EXECUTABLE, *args.dbt_args, "--vars", json.dumps(settings.dbt_vars())]
     # The engine setting picks the target (dbt reads DBT_TARGET unless --target is given).
-    env = {**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), "DBT_TARGET": settings.engine}
+    env = {**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), "DBT_TARGET": settings.dbt_target}
     return subprocess.call(command, cwd=DBT_PROJECT_DIR, env=env)
 
 

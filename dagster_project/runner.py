@@ -30,6 +30,7 @@ from dagster_project.settings import (
     DBT_PROJECT_DIR,
     EXPECTATIONS_DIR,
     PARTITIONS_START_ENV_VAR,
+    SPARK_THRIFT_TARGET,
     Settings,
     engine_missing_message,
     missing_for_engine,
@@ -37,6 +38,7 @@ from dagster_project.settings import (
 from dagster_project.warehouse import ledger
 from dagster_project.warehouse.faults import ResourceFailure, run_lock
 from dagster_project.warehouse.ingest import pending_files
+from dagster_project.warehouse.spark_cluster import check_sql_server
 from dagster_project.writer_slot import HOST_TAG, PID_TAG, wait_for_writer_slot
 
 log = logging.getLogger(__name__)
@@ -171,6 +173,8 @@ def run_pipeline(settings: Settings | None = None) -> RunOutcome:
     try:
         with run_lock(settings.paths.root):
             check_key(settings.inbox, settings.paths.root)
+            if settings.dbt_target == SPARK_THRIFT_TARGET:  # a cluster that is down stops the run before it loads
+                check_sql_server(settings.spark_url, settings.warehouse_dir)
             return _run_pipeline_locked(settings)
     except (ResourceFailure, KeyRefused) as failure:
         return RunOutcome(False, False, f"run stopped, nothing published by it: {failure}")

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dagster_project.presentation.alerts import AlertTargets
 from dagster_project.warehouse.raw_zone import RawZone
+from dagster_project.warehouse.spark_cluster import parse_spark_url
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
@@ -42,6 +43,8 @@ MEMORY_LIMIT_ENV_VAR = "EHELSE_DUCKDB_MEMORY_LIMIT"
 PG_URL_ENV_VAR = "EHELSE_PUBLISH_PG_URL"
 RAW_RETENTION_ENV_VAR = "EHELSE_RAW_RETENTION_DAYS"
 ENGINE_ENV_VAR = "EHELSE_ENGINE"  # duckdb (one machine) or spark (docs/scale-out.md): the dbt target
+# thrift://host:port of a Spark cluster's SQL server (`make spark-cluster`): engine spark builds there.
+SPARK_URL_ENV_VAR = "EHELSE_SPARK_URL"
 CLOCK_ENV_VAR = "EHELSE_CLOCK"  # fixes the load-time clock (tests, reproducible runs): warehouse/clock.py
 ARCHIVE_MONTHS_ENV_VAR = "EHELSE_ARCHIVE_MONTHS"  # publications kept under published/archive (outputs.md)
 DEFAULT_ARCHIVE_MONTHS = 24
@@ -64,6 +67,7 @@ DEFAULT_WAREHOUSE = "data/warehouse"
 DEFAULT_MEMORY_LIMIT = "1GB"
 DEFAULT_MIN_CELL_COUNT = 5
 ENGINES = ("duckdb", "spark")  # the targets of dbt_project/profiles.yml
+SPARK_THRIFT_TARGET = "spark_thrift"  # engine spark with a SPARK_URL: the cluster's SQL server
 DEFAULT_ENGINE = "duckdb"
 # What EHELSE_ENGINE=spark needs beyond the base install (`make spark` installs it): the spark
 # extra's packages (module, distribution) and a Java runtime for Spark's local mode.
@@ -175,6 +179,14 @@ def dbt_vars(paths: WarehousePaths, memory_limit: str, min_cell_count: int, **mo
     }
 
 
+def spark_url_vars(spark_url: str) -> dict[str, object]:
+    """The cluster's SQL server as the dbt vars the spark_thrift target reads (none without a URL)."""
+    if not spark_url:
+        return {}
+    host, port = parse_spark_url(spark_url)
+    return {"spark_host": host, "spark_port": port}
+
+
 def earliest_catalog_period(catalog: Path | None = None) -> str:
     """The first month any measure's baseline needs (measure_catalog.csv's baseline_period:
     "2021", "2021-09/2022-09", "2022-11-29" ...), as YYYY-MM."""
@@ -213,6 +225,7 @@ class Settings:
     writer_wait_seconds: float = DEFAULT_WRITER_WAIT_SECONDS
     alerts: AlertTargets = AlertTargets()  # where a failed run is told; none by default
     partitions_start: str = ""  # first month of the Dagster partitions (YYYY-MM); empty: the catalog's earliest
+    spark_url: str = ""  # thrift://host:port of a Spark SQL server; engine spark then builds there
 
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
@@ -221,13 +234,19 @@ class Settings:
             object.__setattr__(self, "partitions_start", earliest_catalog_period())  # frozen: set once here
         elif not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", self.partitions_start):
             raise ValueError(f"{PARTITIONS_START_ENV_VAR}={self.partitions_start!r}: expected YYYY-MM")
+        spark_url_vars(self.spark_url)  # a malformed URL is refused here, naming the variable
+
+    @property
+    def dbt_target(self) -> str:
+        """The profiles.yml target: the engine's, and on Spark the cluster's when a URL is set."""
+        return SPARK_THRIFT_TARGET if self.engine == "spark" and self.spark_url else self.engine
 
     @property
     def paths(self) -> WarehousePaths:
         return WarehousePaths(self.warehouse_dir)
 
     def dbt_vars(self, **more: str) -> dict[str, object]:
-        return dbt_vars(self.paths, self.memory_limit, self.min_cell_count, **more)
+        return dbt_vars(self.paths, self.memory_limit, self.min_cell_count, **spark_url_vars(self.spark_url), **more)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: object) -> Settings:
@@ -250,6 +269,7 @@ class Settings:
             writer_wait_seconds=float(env.get(WRITER_WAIT_ENV_VAR) or DEFAULT_WRITER_WAIT_SECONDS),
             alerts=_alert_targets(env),
             partitions_start=env.get(PARTITIONS_START_ENV_VAR) or "",
+            spark_url=env.get(SPARK_URL_ENV_VAR) or "",
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for key in ("inbox", "warehouse_dir", "acceptances"):

@@ -52,7 +52,7 @@ def build_defs(settings: Settings, feeds: tuple[Feed, ...] | None = None) -> dg.
         sensors=[*build_sensors(jobs, feeds), build_failure_alert_sensor(settings.alerts, str(settings.warehouse_dir))],
         resources={
             "warehouse": WarehouseResource.from_settings(settings),
-            "dbt": EhelseDbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE, target=settings.engine),
+            "dbt": EhelseDbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE, target=settings.dbt_target),
             "great_expectations": GreatExpectationsResource(acceptances_file=str(settings.acceptances)),
         },
     )

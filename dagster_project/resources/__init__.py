@@ -18,6 +18,7 @@ from dagster_project.settings import (
     Settings,
     WarehousePaths,
     dbt_vars,
+    spark_url_vars,
 )
 from dagster_project.warehouse import working_db
 
@@ -36,6 +37,7 @@ class WarehouseResource(dg.ConfigurableResource):
     clock: str = ""  # the load-time clock's fixed start (Settings.clock); empty: the system clock
     partitions_start: str = ""  # the first month of the partitioned feeds (Settings.partitions_start)
     raw_retention_days: int = -1  # days a superseded file version stays in the raw zone; -1 keeps every one
+    spark_url: str = ""  # the Spark cluster's SQL server (Settings.spark_url); empty: session mode
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WarehouseResource:
@@ -51,6 +53,7 @@ class WarehouseResource(dg.ConfigurableResource):
             clock=settings.clock,
             partitions_start=settings.partitions_start,
             raw_retention_days=-1 if settings.raw_retention_days is None else settings.raw_retention_days,
+            spark_url=settings.spark_url,
         )
 
     @property
@@ -62,7 +65,7 @@ class WarehouseResource(dg.ConfigurableResource):
         return WarehousePaths(Path(self.warehouse_dir).resolve())
 
     def dbt_vars(self, **more: str) -> dict[str, object]:
-        return dbt_vars(self.paths, self.memory_limit, self.min_cell_count, **more)
+        return dbt_vars(self.paths, self.memory_limit, self.min_cell_count, **spark_url_vars(self.spark_url), **more)
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
