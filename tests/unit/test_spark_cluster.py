@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,12 @@ def test_down_stops_every_recorded_process_of_the_cluster_whatever_its_role(tmp_
     }
     try:
         pids = {role: p.pid for role, p in ours.items()}
+        # /proc/<pid>/cmdline is empty until the child's exec completes: wait, as a real
+        # cluster's JVMs have long been running when `down` is asked.
+        deadline = time.monotonic() + 10
+        while not all(marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes() for pid in pids.values()):
+            assert time.monotonic() < deadline, "the stand-in processes did not start"
+            time.sleep(0.05)
         spark_cluster.state_file(tmp_path).write_text(
             json.dumps({"url": "thrift://127.0.0.1:1", "pids": pids, "warehouse_dir": str(tmp_path)})
         )
