@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
+from filelock import FileLock
 
 from dagster_project.demo.demo_data import DemoConfig, generate
 from dagster_project.feeds.base import InboxFile
@@ -42,11 +45,36 @@ def dagster_instance(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     return home
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """`<name>` built by `build(folder)` once per test session, also when pytest-xdist runs it in
+    several workers: the first worker builds it under a file lock in the folder the workers share
+    (xdist's documented pattern), the others wait and reuse it. A failed build is remembered, so
+    every worker fails with its message instead of building it again."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # pytest-<n>/: the session's folder above popen-gw0, popen-gw1, ...
+    folder, done, failed = shared / name, shared / f"{name}.done", shared / f"{name}.failed"
+    with FileLock(shared / f"{name}.lock"):
+        if failed.exists():
+            pytest.fail(f"{name} could not be built (by another worker):\n{failed.read_text()}")
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            try:
+                build(folder)
+            except BaseException as error:
+                failed.write_text(f"{type(error).__name__}: {error}")
+                raise
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def demo_inbox_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    inbox = tmp_path_factory.mktemp("inbox_template")
-    generate(DemoConfig(inbox=inbox, first_month=SMALL_RANGE[0], last_month=SMALL_RANGE[1], lookups_per_day=20))
-    return inbox
+    def build(inbox: Path) -> None:
+        generate(DemoConfig(inbox=inbox, first_month=SMALL_RANGE[0], last_month=SMALL_RANGE[1], lookups_per_day=20))
+
+    return built_once(tmp_path_factory, "inbox_template", build)
 
 
 @pytest.fixture
@@ -92,13 +120,11 @@ def warehouse_env(demo_inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     return warehouse
 
 
-@pytest.fixture(scope="session")
-def gate_templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A small inbox (2022, one week of lookup logs a month) and a warehouse that published it once
-    (recorded in the Dagster instance `<root>/dagster_home`)."""
+def build_gate_template(root: Path) -> None:
+    """A small inbox (2022, one week of lookup logs a month) in `<root>/inbox` and a warehouse that
+    published it once in `<root>/warehouse` (recorded in the Dagster instance `<root>/dagster_home`)."""
     from dagster_project.runner import run_pipeline
 
-    root = tmp_path_factory.mktemp("gate_template")
     inbox, warehouse = root / "inbox", root / "warehouse"
     generate(DemoConfig(inbox=inbox, first_month="2022-01", last_month="2022-12", lookups_per_day=20))
     for path in (inbox / "kjernejournal").glob("kj_oppslag_*.jsonl.gz"):
@@ -111,7 +137,38 @@ def gate_templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
         patch.delenv("EHELSE_ACCEPTANCES", raising=False)
         outcome = run_pipeline()
     assert outcome.ok and outcome.published, outcome.message
-    return inbox, warehouse
+
+
+@pytest.fixture(scope="session")
+def gate_templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small inbox (2022, one week of lookup logs a month) and a warehouse that published it once,
+    built once for the whole session (every xdist worker): read them, or copy them (published_env)."""
+    root = built_once(tmp_path_factory, "gate_template", build_gate_template)
+    return root / "inbox", root / "warehouse"
+
+
+def file_states(folder: Path) -> dict[str, tuple[int, int]]:
+    """(size, mtime in ns) of every file under folder: what a write would change."""
+    states = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            stat = path.stat()
+            states[str(path.relative_to(folder))] = (stat.st_size, stat.st_mtime_ns)
+    return states
+
+
+@pytest.fixture
+def published_readonly(gate_templates: tuple[Path, Path]):
+    """The shared published warehouse and its inbox, NOT copied: for tests that only read a
+    publication (open DuckDB files with read_only=True, write outputs under tmp_path). Every xdist
+    worker reads the same files, so a test that wrote here would change the others' input: the
+    fixture fails such a test (any file added, changed or removed) and tells it to use published_env."""
+    before = {folder: file_states(folder) for folder in gate_templates}
+    yield gate_templates
+    for folder in gate_templates:
+        assert file_states(folder) == before[folder], (
+            f"a test wrote into the shared published template {folder}: use published_env (a private copy)"
+        )
 
 
 @pytest.fixture

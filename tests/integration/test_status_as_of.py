@@ -145,8 +145,8 @@ def _recoverable(cells: pd.DataFrame) -> list[tuple]:
     return found
 
 
-def test_no_withheld_cell_can_be_recovered_by_subtraction(published_env) -> None:
-    _, warehouse = published_env
+def test_no_withheld_cell_can_be_recovered_by_subtraction(published_readonly) -> None:
+    _, warehouse = published_readonly
     parquet = WarehousePaths(warehouse).parquet_dir
     con = duckdb.connect()
     counties = "(select municipality_code, county_code from read_parquet('{p}/municipality_adoption.parquet'))"
