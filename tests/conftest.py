@@ -181,3 +181,9 @@ def published_env(gate_templates: tuple[Path, Path], tmp_path: Path, monkeypatch
     monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
     monkeypatch.delenv("EHELSE_ACCEPTANCES", raising=False)
     return inbox, warehouse
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked slow (the longest full runs) first, the rest in collection order: with
+    pytest-xdist a long test started last would run alone at the end while the other worker idles."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

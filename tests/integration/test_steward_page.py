@@ -29,6 +29,7 @@ def test_check_status_words() -> None:
 
 
 @NEEDS_BROWSER
+@pytest.mark.slow
 def test_the_quality_page_works_offline_and_shows_a_warning_as_a_warning(published_env, tmp_path: Path) -> None:
     inbox, warehouse = published_env
 
