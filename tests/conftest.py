@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
 import os
 import shutil
 from collections.abc import Callable
@@ -145,6 +148,61 @@ def gate_templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     built once for the whole session (every xdist worker): read them, or copy them (published_env)."""
     root = built_once(tmp_path_factory, "gate_template", build_gate_template)
     return root / "inbox", root / "warehouse"
+
+
+def build_warned_publication(root: Path, template: tuple[Path, Path]) -> None:
+    """A copy of the published template after one `ehelse run` on an inbox with a negative count in
+    helsenorge_bruk_2022-09.csv (line 6): quarantined at ingestion, the warn rule no_quarantined_rows
+    fails, and it publishes. `<root>/published_before.sha256` is the template's publication,
+    `<root>/run.out` the exit code and what the run printed."""
+    from dagster_project import cli
+    from tests.integration.test_quality_gate import edit_usage
+
+    inbox, warehouse = root / "inbox", root / "warehouse"
+    shutil.copytree(template[0], inbox)
+    shutil.copytree(template[1], warehouse)
+    published = WarehousePaths(warehouse).published_db
+    (root / "published_before.sha256").write_text(hashlib.sha256(published.read_bytes()).hexdigest())
+
+    def negative(rows: list[list[str]]) -> None:
+        rows[5][3] = "-12"
+
+    edit_usage(inbox, "2022-09", negative)
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
+        patch.setenv(INBOX_ENV_VAR, str(inbox))
+        patch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
+        patch.setenv(DAGSTER_HOME_ENV_VAR, str(instance_copy(root / "dagster_home")))
+        patch.delenv("EHELSE_ACCEPTANCES", raising=False)
+        code = cli.main(["run"])
+    (root / "run.out").write_text(f"{code}\n{printed.getvalue()}", encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def warned_publication(gate_templates: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One run shared by the tests of a publication with a warning (the quality gate's verdict, the
+    steward's page): built once for the session; read it through warned_env (a private copy)."""
+    return built_once(
+        tmp_path_factory, "warned_publication", lambda root: build_warned_publication(root, gate_templates)
+    )
+
+
+def warned_run_output(warned_publication: Path) -> tuple[int, str]:
+    """The exit code of the warned publication's `ehelse run` and what it printed."""
+    code, printed = (warned_publication / "run.out").read_text(encoding="utf-8").split("\n", 1)
+    return int(code), printed
+
+
+@pytest.fixture
+def warned_env(warned_publication: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A private copy of the warned publication's inbox and warehouse; env vars point at them."""
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "warehouse"
+    shutil.copytree(warned_publication / "inbox", inbox)
+    shutil.copytree(warned_publication / "warehouse", warehouse)
+    monkeypatch.setenv(INBOX_ENV_VAR, str(inbox))
+    monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
+    monkeypatch.delenv("EHELSE_ACCEPTANCES", raising=False)
+    return inbox, warehouse
 
 
 def file_states(folder: Path) -> dict[str, tuple[int, int]]:

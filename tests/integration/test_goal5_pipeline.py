@@ -48,8 +48,8 @@ def rewrite(path: Path, change) -> None:  # noqa: ANN001 - a function of the row
         writer.writerows(rows)
 
 
-def test_goal_5_comes_from_the_roadmap_and_the_portfolio(published_readonly, tmp_path: Path) -> None:
-    inbox, warehouse = published_readonly
+def test_goal_5_comes_from_the_roadmap_and_the_portfolio(published_env, tmp_path: Path) -> None:
+    inbox, warehouse = published_env
     december = inbox / "veikart" / "veikart_delmaal_2022-12-31.csv"
 
     # 5.2 and 5.3 for 2022: by hand from the year's last snapshot, against the published values
