@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
+import json
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -30,6 +33,19 @@ from dagster_project.warehouse.working_db import attach_raw_zone
 # 2021-01 .. 2022-12 covers the 1.1.x baseline window and gives 13 months
 # with a full 12-month history; few lookups keep the suite fast.
 SMALL_RANGE = ("2021-01", "2022-12")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-xdist's workers run `python -c ...`: their __main__ has neither a spec nor a file,
+    which pyspark.sql.connect (imported by Great Expectations when the spark extra is installed)
+    takes for a doctest run and answers with sys.exit(0), so every GX step of a run fails
+    "SystemExit: 0". The worker's __main__ is given the file the worker runs (xdist's remote
+    module), as pytest's own process has one; nothing here starts processes by spawn."""
+    main = sys.modules["__main__"]
+    if os.environ.get("PYTEST_XDIST_WORKER") and main.__spec__ is None and not hasattr(main, "__file__"):
+        import xdist.remote
+
+        main.__file__ = xdist.remote.__file__
 
 
 def instance_copy(dest: Path) -> Path:
@@ -121,6 +137,48 @@ def warehouse_env(demo_inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(INBOX_ENV_VAR, str(demo_inbox))
     monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
     return warehouse
+
+
+def build_demo_publication(root: Path, inbox_template: Path) -> None:
+    """The generated inbox (SMALL_RANGE) in `<root>/inbox`, published once from an empty warehouse
+    in `<root>/warehouse`; `<root>/outcome.json` is the run's RunOutcome (ok, published, message)."""
+    from dagster_project.runner import run_pipeline
+
+    inbox, warehouse = root / "inbox", root / "warehouse"
+    shutil.copytree(inbox_template, inbox)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(INBOX_ENV_VAR, str(inbox))
+        patch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
+        patch.setenv(DAGSTER_HOME_ENV_VAR, str(instance_copy(root / "dagster_home")))
+        patch.delenv("EHELSE_ACCEPTANCES", raising=False)
+        outcome = run_pipeline()
+    (root / "outcome.json").write_text(json.dumps(dataclasses.asdict(outcome)), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def demo_publication(demo_inbox_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first run on the generated inbox, shared by the tests that start from it (each reads it
+    through demo_published_env, a private copy): built once for the session."""
+    return built_once(
+        tmp_path_factory, "demo_publication", lambda root: build_demo_publication(root, demo_inbox_template)
+    )
+
+
+def demo_publication_outcome(demo_publication: Path) -> dict:
+    """The RunOutcome of the demo publication's run, as a dict (ok, published, message)."""
+    return json.loads((demo_publication / "outcome.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def demo_published_env(demo_publication: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A private copy of the demo publication's inbox and warehouse; env vars point at them."""
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "warehouse"
+    shutil.copytree(demo_publication / "inbox", inbox)
+    shutil.copytree(demo_publication / "warehouse", warehouse)
+    monkeypatch.setenv(INBOX_ENV_VAR, str(inbox))
+    monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
+    monkeypatch.delenv("EHELSE_ACCEPTANCES", raising=False)
+    return inbox, warehouse
 
 
 def build_gate_template(root: Path) -> None:
