@@ -8,7 +8,7 @@ SPARK_STAMP := $(VENV)/.installed-spark
 # Paths and every other setting default in one place, dagster_project/settings.py
 # (data/inbox and data/warehouse under the directory make runs in), overridden by EHELSE_*.
 
-.PHONY: demo test test-fast dev docs lint bench install clean browser postgres duckdb1 evidence java
+.PHONY: demo test test-fast dev docs lint bench install clean browser postgres duckdb1 evidence java spark
 
 # Reinstall only when the dependency files change: later runs reuse the venv.
 $(STAMP): pyproject.toml constraints.txt
@@ -21,11 +21,13 @@ install: $(STAMP)
 
 # A DuckDB 1.x client beside the project's 2.x, for the test that opens published.duckdb as
 # BI tools on DuckDB 1.x do (Evidence bundles 1.4.2). Its own venv: the two cannot share one.
+# With Superset's own SQLAlchemy driver pins (apache-superset[duckdb]: duckdb-engine 0.12,
+# SQLAlchemy 1.4) for the test of docs/bi.md's Superset path.
 DUCKDB1_VENV := .venv-duckdb1
-DUCKDB1_STAMP := $(DUCKDB1_VENV)/.installed
+DUCKDB1_STAMP := $(DUCKDB1_VENV)/.installed-superset
 $(DUCKDB1_STAMP):
 	test -x $(DUCKDB1_VENV)/bin/python || $(PYTHON) -m venv $(DUCKDB1_VENV)
-	$(DUCKDB1_VENV)/bin/python -m pip install --quiet "duckdb==1.4.2"
+	$(DUCKDB1_VENV)/bin/python -m pip install --quiet "duckdb==1.4.2" "duckdb-engine==0.12.1" "sqlalchemy==1.4.54"
 	touch $(DUCKDB1_STAMP)
 
 duckdb1: $(DUCKDB1_STAMP)
@@ -45,6 +47,9 @@ evidence:
 $(SPARK_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,spark]"
 	touch $(SPARK_STAMP)
+
+## spark: what EHELSE_ENGINE=spark needs (the spark extra and a Java runtime); `ehelse run` names what is missing
+spark: $(SPARK_STAMP) java
 
 ## demo: install, write a synthetic inbox, run ingest -> dbt build -> gate -> publish, print status
 demo: $(STAMP)

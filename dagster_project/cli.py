@@ -138,9 +138,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_dbt(args: argparse.Namespace) -> int:
     """dbt by hand, with the values the pipeline gives it (--vars from the settings)."""
-    from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+    from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, engine_missing_message, missing_for_engine
 
     settings = _settings(args)
+    missing = missing_for_engine(settings.engine)
+    if missing:
+        print(engine_missing_message(settings.engine, missing), file=sys.stderr)
+        return 1
     command = [DBT_EXECUTABLE, *args.dbt_args, "--vars", json.dumps(settings.dbt_vars())]
     # The engine setting picks the target (dbt reads DBT_TARGET unless --target is given).
     env = {**os.environ, "DBT_PROFILES_DIR": str(DBT_PROJECT_DIR), "DBT_TARGET": settings.engine}

@@ -26,7 +26,14 @@ from dagster_project.feeds.base import InboxFile
 from dagster_project.feeds.inbox import scan_inbox
 from dagster_project.feeds.pseudonym import KeyRefused, check_key
 from dagster_project.presentation.progress import report_step
-from dagster_project.settings import DBT_PROJECT_DIR, EXPECTATIONS_DIR, PARTITIONS_START_ENV_VAR, Settings
+from dagster_project.settings import (
+    DBT_PROJECT_DIR,
+    EXPECTATIONS_DIR,
+    PARTITIONS_START_ENV_VAR,
+    Settings,
+    engine_missing_message,
+    missing_for_engine,
+)
 from dagster_project.warehouse import ledger
 from dagster_project.warehouse.faults import ResourceFailure, resource_guard, run_lock
 from dagster_project.warehouse.ingest import pending_files
@@ -159,6 +166,9 @@ def run_pipeline(settings: Settings | None = None) -> RunOutcome:
     pseudonym key this warehouse was built with; a full disk, memory or a lock ends the run
     with a message naming it, and leaves nothing decided (issue 17)."""
     settings = settings or Settings.from_env()
+    missing = missing_for_engine(settings.engine)
+    if missing:  # before the lock, the inbox or Dagster: nothing is touched
+        return RunOutcome(False, False, engine_missing_message(settings.engine, missing))
     try:
         with run_lock(settings.paths.root):
             check_key(settings.inbox, settings.paths.root)

@@ -63,6 +63,46 @@ DEFAULT_MEMORY_LIMIT = "1GB"
 DEFAULT_MIN_CELL_COUNT = 5
 ENGINES = ("duckdb", "spark")  # the targets of dbt_project/profiles.yml
 DEFAULT_ENGINE = "duckdb"
+# What EHELSE_ENGINE=spark needs beyond the base install (`make spark` installs it): the spark
+# extra's packages (module, distribution) and a Java runtime for Spark's local mode.
+SPARK_MODULES = (("dbt.adapters.spark", "dbt-spark"), ("pyspark", "pyspark"))
+
+
+def missing_for_engine(
+    engine: str, modules: tuple[tuple[str, str], ...] = SPARK_MODULES, environ: dict[str, str] | None = None
+) -> list[str]:
+    """What `engine` needs that this installation lacks, named for the user; empty when ready.
+    Checked before a run does any work, so a missing extra is not a dbt failure minutes later."""
+    if engine != "spark":
+        return []
+    env = os.environ if environ is None else environ
+    missing = [f"the Python package {dist}" for module, dist in modules if not _importable(module)]
+    if not _java_runtime(env):
+        missing.append("a Java runtime (java on PATH or in JAVA_HOME)")
+    return missing
+
+
+def engine_missing_message(engine: str, missing: list[str]) -> str:
+    return (
+        f"EHELSE_ENGINE={engine} needs what is not installed: {'; '.join(missing)}. "
+        f"Run `make {engine}` to install it (or unset EHELSE_ENGINE for DuckDB); nothing was run."
+    )
+
+
+def _importable(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
+def _java_runtime(env: dict[str, str]) -> bool:
+    # Where pyspark looks: JAVA_HOME/bin/java when JAVA_HOME is set, else java on PATH.
+    if env.get("JAVA_HOME"):
+        return os.access(Path(env["JAVA_HOME"]) / "bin" / "java", os.X_OK)
+    return shutil.which("java", path=env.get("PATH", "")) is not None
 
 
 @dataclass(frozen=True)

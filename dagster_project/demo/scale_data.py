@@ -26,7 +26,7 @@ N_PERSONNEL = 20_000
 N_ORGANISATIONS = 3_000
 
 
-def _pools(con: duckdb.DuckDBPyConnection, seed: int) -> None:
+def pools(con: duckdb.DuckDBPyConnection, seed: int) -> None:
     rng = np.random.default_rng(seed)
     patients = pd.DataFrame(
         {"i": np.arange(N_PATIENTS), "fnr": [make_fnr(rng, rng.random() < 0.05) for _ in range(N_PATIENTS)]}
@@ -53,13 +53,44 @@ def _pools(con: duckdb.DuckDBPyConnection, seed: int) -> None:
         con.unregister(f"{name}_frame")
 
 
+def lookups_sql(day: date, per_day: int) -> str:
+    """A day's random lookups over the pools (pools(): tables patients, personnel, organisations),
+    in clear, with their local time: the one recipe of the national-scale lookups (this module's
+    files and benchmarks/daily_run.py's raw zone written directly)."""
+    return f"""
+        with events as (
+            select
+                cast('{day.isoformat()}' as timestamp) + to_seconds(cast(floor(random() * 86400) as bigint))
+                    as local_time,
+                cast(floor(random() * {N_PATIENTS}) as integer) as patient,
+                cast(floor(random() * {N_PERSONNEL}) as integer) as person,
+                cast(floor(random() * random() * {N_ORGANISATIONS}) as integer) as organisation,
+                random() < 0.08 as shares
+            from range({per_day})
+        )
+        select
+            e.local_time,
+            cast(gen_random_uuid() as varchar) as oppslag_id,
+            h.hpr as hpr_nummer,
+            p.fnr as pasient_fnr,
+            o.orgnr as virksomhet_orgnr,
+            o.kommunenummer,
+            o.virksomhetstype,
+            case when e.shares then 'del' else 'les' end as handling
+        from events as e
+        inner join patients as p on e.patient = p.i
+        inner join personnel as h on e.person = h.i
+        inner join organisations as o on e.organisation = o.i
+    """
+
+
 def write_lookup_days(folder: Path, first_day: date, days: int, per_day: int = 200_000, seed: int = 2023) -> list[Path]:
     """Write `days` daily lookup logs of `per_day` lookups each into folder (kjernejournal/ layout)."""
     folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     con.execute("set TimeZone = 'Europe/Oslo'")
     con.execute(f"select setseed({(seed % 1000) / 1000})").fetchall()
-    _pools(con, seed)
+    pools(con, seed)
     written = []
     for offset in range(days):
         day = first_day + timedelta(days=offset)
@@ -67,31 +98,12 @@ def write_lookup_days(folder: Path, first_day: date, days: int, per_day: int = 2
         con.execute(
             f"""
             copy (
-                with events as (
-                    select
-                        cast('{day.isoformat()}' as timestamp) + to_seconds(cast(floor(random() * 86400) as bigint))
-                            as local_time,
-                        cast(floor(random() * {N_PATIENTS}) as integer) as patient,
-                        cast(floor(random() * {N_PERSONNEL}) as integer) as person,
-                        cast(floor(random() * random() * {N_ORGANISATIONS}) as integer) as organisation,
-                        random() < 0.08 as shares
-                    from range({per_day})
-                )
                 select
-                    strftime(e.local_time, '%Y-%m-%dT%H:%M:%S')
-                        || strftime(cast(e.local_time as timestamptz), '%z')[1:3] || ':00' as tidspunkt,
-                    cast(gen_random_uuid() as varchar) as oppslag_id,
-                    h.hpr as hpr_nummer,
-                    p.fnr as pasient_fnr,
-                    o.orgnr as virksomhet_orgnr,
-                    o.kommunenummer,
-                    o.virksomhetstype,
-                    case when e.shares then 'del' else 'les' end as handling
-                from events as e
-                inner join patients as p on e.patient = p.i
-                inner join personnel as h on e.person = h.i
-                inner join organisations as o on e.organisation = o.i
-                order by e.local_time
+                    strftime(local_time, '%Y-%m-%dT%H:%M:%S')
+                        || strftime(cast(local_time as timestamptz), '%z')[1:3] || ':00' as tidspunkt,
+                    oppslag_id, hpr_nummer, pasient_fnr, virksomhet_orgnr, kommunenummer, virksomhetstype, handling
+                from ({lookups_sql(day, per_day)})
+                order by local_time
             ) to '{path}' (format json, compression gzip)
             """
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import duckdb
+from tabulate import tabulate
 
 STATUS_LABELS = {
     "green": "grønn",
@@ -24,11 +25,10 @@ def _number(value: float | None) -> str:
 
 
 def format_table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(str(c)) for c in column) for column in zip(header, *rows, strict=True)]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    return "\n".join(lines)
+    """A plain-text table, columns left-aligned under a dashed header. The cells are text as
+    the caller formatted them ("1 234", "-", "012"): tabulate must not parse them as numbers."""
+    cells = [[str(c) for c in row] for row in rows]
+    return tabulate(cells, headers=header, tablefmt="simple", disable_numparse=True, stralign="left")
 
 
 class AsOfOutOfRange(Exception):

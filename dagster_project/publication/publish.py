@@ -70,6 +70,39 @@ PUBLICATION_TABLE_COMMENTS = {
     "publication_files": "The file versions (name, sha256, load) the publication contains.",
     "publication_checks": "The quality-gate results behind the publication: warnings and accepted failures included.",
 }
+# Their columns, described beside the SQL that creates them (dbt describes the marts' columns).
+PUBLICATION_COLUMN_COMMENTS = {
+    "publication_log": {
+        "publication_id": "The publication's id: its UTC time and a random suffix (e.g. 20261205T050000Z-1a2b3c4d).",
+        "published_at": "When the publication was made, in UTC.",
+        "files_loaded": "Current file versions the publication contains (rows of publication_files).",
+        "rows_quarantined": "Rows of those files held back in quarantine, with a reason, not published.",
+        "checks_run": "Quality checks the gate ran before the publication.",
+        "checks_failed": "Blocking checks that failed: always 0, since a failing gate publishes nothing.",
+        "source_files": "Where to find the file versions: a pointer to marts.publication_files.",
+    },
+    "publication_files": {
+        "publication_id": "The publication that contains this file version.",
+        "source_family": "The feed the file belongs to (e.g. kj_lookups, helsenorge_usage).",
+        "period": "The period the file delivers (YYYY-MM, YYYY or a date, as the feed names it).",
+        "file_name": "The file's name as delivered to the inbox.",
+        "sha256": "SHA-256 of the file's bytes, to tell one version of a file from another.",
+        "load_id": "The load that read this file version into the raw zone.",
+        "rows_loaded": "Rows of the file loaded into the raw zone.",
+        "rows_quarantined": "Rows of the file held back in quarantine, with a reason.",
+    },
+    "publication_checks": {
+        "publication_id": "The publication this check result stands behind.",
+        "check_name": "The check's name (<suite>.<id>), the name an acceptance uses.",
+        "table_name": "The table the check reads.",
+        "description": "What the check requires, in words.",
+        "severity": "error (blocks a publication) or warn (reported only), after acceptances.",
+        "passed": "True when no row failed the check.",
+        "failing_rows": "How many rows failed the check (counts only, never the rows).",
+        "accepted_by": "Who accepted a failure of this check, when a steward did.",
+        "acceptance_reason": "Why the failure was accepted, as the acceptance file gives it.",
+    },
+}
 
 
 class PublicationRefused(Exception):
@@ -328,7 +361,10 @@ def _sql_string(text: str) -> str:
 
 def write_comments(con: duckdb.DuckDBPyConnection, descriptions: dict[str, tuple[str, dict[str, str]]]) -> None:
     """COMMENT ON the published tables and columns, so a BI tool shows dbt's descriptions."""
-    described = {**descriptions, **{t: (c, {}) for t, c in PUBLICATION_TABLE_COMMENTS.items()}}
+    described = {
+        **descriptions,
+        **{t: (c, PUBLICATION_COLUMN_COMMENTS.get(t, {})) for t, c in PUBLICATION_TABLE_COMMENTS.items()},
+    }
     columns = con.execute(
         "select table_name, column_name from information_schema.columns "
         "where table_catalog = current_database() and table_schema = 'marts'"

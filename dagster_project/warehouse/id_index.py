@@ -177,14 +177,10 @@ def _confirmed(
     for id_, load_id, period in candidates:
         by_load.setdefault((load_id, period), []).append(id_)
     for (load_id, period), ids in sorted(by_load.items()):
-        paths = [str(p) for p in zone.load_dir(table, period, load_id).glob("*.parquet")]
-        if not paths:
-            continue
+        # Its folder, or its month's folded file (compaction.py).
+        rows = zone.version_rows_sql(table, period, load_id)
         held = {
-            r[0]
-            for r in con.execute(
-                f"select {column} from read_parquet(?) where list_contains(?, {column})", [paths, ids]
-            ).fetchall()
+            r[0] for r in con.execute(f"select {column} from {rows} where list_contains(?, {column})", [ids]).fetchall()
         }
         found += [Repeat(i, load_id, period) for i in sorted(set(ids) & held)]
     return found
@@ -200,9 +196,9 @@ def ensure_built(
     if marker.exists():
         return
     for period, load_id in sorted(current.items()):
-        paths = [str(p) for p in zone.load_dir(table, period, load_id).glob("*.parquet")]
-        if paths and not index_path(zone, table, period, load_id).exists():
-            write_ids(zone, con, table, column, period, load_id, f"select {column} from read_parquet({paths!r})")
+        if not index_path(zone, table, period, load_id).exists():
+            rows = zone.version_rows_sql(table, period, load_id)
+            write_ids(zone, con, table, column, period, load_id, f"select {column} from {rows}")
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.touch()
 

@@ -1,6 +1,8 @@
 """The raw zone: every accepted file version as immutable Parquet, Hive-partitioned,
 
     <warehouse>/raw/<table>/period=<p>/load_id=<id>/part-0.parquet
+    <warehouse>/raw/<table>/_folded/<fold_id>.parquet   a closed month's daily versions in one file
+    <warehouse>/raw/<table>/_folded_map/map.parquet     which version lives in which folded file
     <warehouse>/raw/_quarantine/<load_id>.parquet     rows set aside, with file, line and rule
     <warehouse>/raw/_ledger/<finished>-<load_id>.parquet   one entry per file handled (ledger.py)
 
@@ -8,6 +10,13 @@ Files are written under raw/_tmp and renamed into place; the ledger entry, writt
 last, is the commit point: a version no entry names is invisible and is removed by
 `sweep`. Superseded versions stay on disk, traceable, until the retention setting
 removes them. Types are ones every engine reads (text, bigint, UTC timestamps).
+
+A closed month's daily versions are folded into one file (compaction.py) holding period and
+load_id as columns (Hive folder values would override them) and fold_id. The map, one file
+replaced atomically, is the switch: a version it names is read from its folded file (rows
+of a folded file the map does not name are ignored), every other version from its folder.
+So a kill between writing a folded file, replacing the map and removing what they replace
+leaves each version readable exactly once (table_rows_sql, the one home of that rule).
 """
 
 from __future__ import annotations
@@ -36,6 +45,25 @@ QUARANTINE_COLUMNS = {
     "quarantined_at": "timestamp with time zone",
 }
 HIVE_OPTIONS = "hive_partitioning = true, hive_types_autocast = false, union_by_name = true"
+FOLDED_DIR = "_folded"
+FOLD_MAP_DIR = "_folded_map"
+FOLD_MAP_COLUMNS = {"load_id": "varchar", "period": "varchar", "fold_id": "varchar"}
+PARTITION_COLUMNS = {"period": "varchar", "load_id": "varchar"}  # the Hive folders' values
+
+
+def table_rows_sql(root: str, table: str) -> str:
+    """Every version's rows of a raw table, each once, with period and load_id (readers keep the
+    versions the ledger names): the folders of versions the fold map does not name, and the folded files' rows of the
+    versions it names. `root` is a path or dbt's `{{ var('raw_zone') }}`; DuckDB SQL (Spark
+    builds the same union in macros/register_raw_zone.sql)."""
+    fold_map = f"read_parquet('{root}/{table}/{FOLD_MAP_DIR}/*.parquet')"
+    return (
+        f"(select * from read_parquet('{root}/{table}/*/*/*.parquet', {HIVE_OPTIONS}) "
+        f"where load_id not in (select load_id from {fold_map}) "
+        "union all by name "
+        f"select * exclude (fold_id) from read_parquet('{root}/{table}/{FOLDED_DIR}/*.parquet', union_by_name = true) "
+        f"where fold_id in (select fold_id from {fold_map}))"
+    )
 
 
 @dataclass(frozen=True)
@@ -64,8 +92,22 @@ class RawZone:
     def load_dir(self, table: str, period: str, load_id: str) -> Path:
         return self.root / table / f"period={period}" / f"load_id={load_id}"
 
+    def folded_dir(self, table: str) -> Path:
+        return self.root / table / FOLDED_DIR
+
+    def fold_map_path(self, table: str) -> Path:
+        return self.root / table / FOLD_MAP_DIR / "map.parquet"
+
     def read_table_sql(self, table: str) -> str:
-        return f"read_parquet('{self.table_glob(table)}', {HIVE_OPTIONS})"
+        return table_rows_sql(str(self.root), table)
+
+    def version_rows_sql(self, table: str, period: str, load_id: str) -> str:
+        """One version's rows: its own folder while it has one, else its folded file's rows."""
+        files = sorted(str(p) for p in self.load_dir(table, period, load_id).glob("*.parquet"))
+        if files:
+            return f"read_parquet({files!r})"
+        quoted = "'" + load_id.replace("'", "''") + "'"
+        return f"(select * from {self.read_table_sql(table)} where load_id = {quoted})"
 
 
 def empty_select(columns: dict[str, str]) -> str:
@@ -109,6 +151,13 @@ def ensure_tables(zone: RawZone, con: duckdb.DuckDBPyConnection, tables: dict[st
         path = zone.root / name / SCHEMA_PARTITION / "part-0.parquet"
         if not path.exists() or not set(columns) <= parquet_columns(con, path):
             write_parquet(con, empty_select(columns), path, zone.tmp_dir)
+        # The folded files' schema (their glob is never empty) and an empty fold map.
+        folded = zone.folded_dir(name) / "_schema.parquet"
+        if not folded.exists() or not set(columns) <= parquet_columns(con, folded):
+            folded_columns = {**columns, **PARTITION_COLUMNS, "fold_id": "varchar"}
+            write_parquet(con, empty_select(folded_columns), folded, zone.tmp_dir)
+        if not zone.fold_map_path(name).exists():
+            write_parquet(con, empty_select(FOLD_MAP_COLUMNS), zone.fold_map_path(name), zone.tmp_dir)
     schema = zone.quarantine_dir / "_schema.parquet"
     if not schema.exists():
         write_parquet(con, empty_select(QUARANTINE_COLUMNS), schema, zone.tmp_dir)

@@ -47,18 +47,28 @@ def _ledger(zone: RawZone) -> list[tuple]:
         con.close()
 
 
-def _current_lookups(zone: RawZone) -> set[tuple]:
+def _current_lookups(zone: RawZone) -> list[tuple]:
+    """The current versions' rows, each as often as it is read (a row read twice shows)."""
+    return [r for r in _all_lookups(zone) if r[-1]]
+
+
+def _all_lookups(zone: RawZone) -> list[tuple]:
+    """Every committed version's rows, superseded ones included (what "as known on" a date reads)."""
     con = duckdb.connect()
     try:
         ledger._rows(con, zone, "select 1")
-        return set(
+        return sorted(
             con.execute(
-                f"select load_id, oppslag_id from {zone.read_table_sql('kj_lookups')} "
-                "where load_id in (select load_id from raw.load_ledger where is_current)"
+                f"select r.load_id, r.period, r.oppslag_id, l.is_current from {zone.read_table_sql('kj_lookups')} as r "
+                "inner join raw.load_ledger as l on r.load_id = l.load_id"
             ).fetchall()
         )
     finally:
         con.close()
+
+
+def _day_folders(zone: RawZone) -> list[Path]:
+    return sorted(zone.root.glob("kj_lookups/period=20*/load_id=*"))
 
 
 def _loaded(demo_inbox: Path, root: Path) -> RawZone:
@@ -90,7 +100,37 @@ def test_compaction_folds_closed_months_and_the_ledger_answers_the_same(demo_inb
     assert ledger.state_fingerprint(zone) == fingerprint  # no run mistakes compaction for news
     for month in id_index.table_dir(zone, "kj_lookups").glob("month=*"):
         assert len(list(month.glob("*.parquet"))) == 1
-    assert compaction.compact(zone, LATER).ledger_files_folded == 0  # nothing left to fold
+    again = compaction.compact(zone, LATER)
+    assert again.ledger_files_folded == 0 and again.versions_folded == 0  # nothing left to fold
+
+
+def test_compaction_folds_closed_months_daily_versions_into_one_file_each(demo_inbox: Path, tmp_path: Path) -> None:
+    """Five days (one restated: six versions) of two closed months become two folded files; every
+    version's rows read the same, each once, superseded ones included, until retention."""
+    zone = _loaded(demo_inbox, tmp_path)
+    everything, usage_folders = _all_lookups(zone), sorted(zone.root.glob("helsenorge_usage/period=*/load_id=*"))
+    assert len(_day_folders(zone)) == 6 and len({r[0] for r in everything}) == 6
+
+    report = compaction.compact(zone, LATER)
+
+    assert report.versions_folded == 6 and _day_folders(zone) == []
+    assert sorted(p.name for p in zone.root.glob("kj_lookups/period=*")) == ["period=none"]  # no empty folders
+    folded = sorted(p.name for p in zone.folded_dir("kj_lookups").glob("*.parquet") if p.name != "_schema.parquet")
+    assert [name[:7] for name in folded] == ["2021-01", "2021-02"]
+    assert _all_lookups(zone) == everything  # the superseded version too, every row once
+    assert sorted(zone.root.glob("helsenorge_usage/period=*/load_id=*")) == usage_folders  # monthly: left alone
+
+    # Retention: the superseded version leaves the folded file; its ledger entry stays.
+    ledger_before = _ledger(zone)
+    assert compaction.compact(zone, LATER, retention_days=0).versions_expired == 1
+    assert _all_lookups(zone) == [r for r in everything if r[-1]]
+    assert _ledger(zone) == ledger_before
+
+    # A fold map lost by hand: the folded files hold the only copy, so compaction keeps them.
+    folded_files = sorted(zone.folded_dir("kj_lookups").glob("*.parquet"))
+    zone.fold_map_path("kj_lookups").unlink()
+    compaction.compact(zone, LATER)
+    assert sorted(zone.folded_dir("kj_lookups").glob("*.parquet")) == folded_files
 
 
 def test_the_index_still_finds_a_repeat_after_compaction(demo_inbox: Path, tmp_path: Path) -> None:
@@ -124,7 +164,7 @@ def test_kill_9_at_every_step_of_a_compaction_leaves_a_zone_that_reads_the_same(
     demo_inbox: Path, tmp_path: Path
 ) -> None:
     template = _loaded(demo_inbox, tmp_path / "template")
-    before, lookups = _ledger(template), _current_lookups(template)
+    before, lookups, everything = _ledger(template), _current_lookups(template), _all_lookups(template)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])}
     step = 0
     while True:
@@ -148,7 +188,9 @@ def test_kill_9_at_every_step_of_a_compaction_leaves_a_zone_that_reads_the_same(
         # Killed there: the zone reads the same rows, and the next compaction completes.
         assert _ledger(zone) == before, f"after a kill at {line}"
         assert _current_lookups(zone) == lookups, f"after a kill at {line}"
+        assert _all_lookups(zone) == everything, f"after a kill at {line}"
         compaction.compact(zone, LATER)
         assert _ledger(zone) == before and _current_lookups(zone) == lookups
         assert len([p for p in zone.ledger_dir.glob("*.parquet") if p.name != "_schema.parquet"]) == 1
-    assert step > 4  # the ledger's write and removals and the index's were all reached
+        assert _day_folders(zone) == [] and _all_lookups(zone) == everything
+    assert step > 12  # the ledger's write and removals, the data's and the index's were all reached

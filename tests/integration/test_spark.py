@@ -7,7 +7,6 @@ when either is missing, unless EHELSE_REQUIRE_SPARK=1 (CI) makes that a failure.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -17,18 +16,11 @@ import pytest
 
 from dagster_project.publication.publish import PUBLISHED_TABLES
 from dagster_project.runner import run_pipeline
-from dagster_project.settings import Settings, WarehousePaths
+from dagster_project.settings import Settings, WarehousePaths, missing_for_engine
 from dagster_project.warehouse.spark_outputs import spark_tables
 
-
-def spark_available() -> bool:
-    return shutil.which("java") is not None and all(
-        importlib.util.find_spec(module) is not None for module in ("pyspark", "dbt.adapters.spark")
-    )
-
-
 NEEDS_SPARK = pytest.mark.skipif(
-    not spark_available() and os.environ.get("EHELSE_REQUIRE_SPARK") != "1",
+    bool(missing_for_engine("spark")) and os.environ.get("EHELSE_REQUIRE_SPARK") != "1",
     reason="Java or the spark extra is missing (`make test` installs both; CI sets EHELSE_REQUIRE_SPARK=1)",
 )
 _FRACTIONAL = ("DOUBLE", "FLOAT", "REAL", "DECIMAL")

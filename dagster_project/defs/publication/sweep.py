@@ -31,8 +31,8 @@ def build_sweep(pool: str) -> dg.AssetsDefinition:
         retention = warehouse.raw_retention_days if warehouse.raw_retention_days >= 0 else None
         removed = ledger.sweep(warehouse.paths.raw_zone, retention, datetime.now(UTC))
         context.log.info(f"raw zone: {len(removed)} file version(s) removed")
-        # Closed months' ledger entries and id index into one file each (warehouse/compaction.py).
-        compaction.compact(warehouse.paths.raw_zone, datetime.now(UTC))
+        # Closed months' ledger entries, id index and daily data into one file each (warehouse/compaction.py).
+        compaction.compact(warehouse.paths.raw_zone, datetime.now(UTC), retention)
         return dg.MaterializeResult(metadata={"files_removed": len(removed)})
 
     return raw_zone_sweep

@@ -121,8 +121,10 @@ def _read(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         ) from None
 
 
-def _pseudonym_maps(con: duckdb.DuckDBPyConnection) -> None:
-    """Pseudonym (and, for fødselsnumre, validity) of each distinct identifier of the file.
+def pseudonym_maps(con: duckdb.DuckDBPyConnection) -> None:
+    """Pseudonym (and, for fødselsnumre, validity) of each distinct identifier of the file
+    (temp table incoming_lookups): tables lookup_fnr_map and lookup_hpr_map. Also the
+    benchmarks' floor (benchmarks/daily_run.py).
 
     Computed once per distinct value (a day has far fewer personnel, and fewer
     patients, than lookups), inside DuckDB: the HMAC pads are query parameters.
@@ -223,7 +225,7 @@ def parse_lookups(con: duckdb.DuckDBPyConnection, file: InboxFile) -> ParsedFile
         "create or replace temp table lookup_known_codes as select unnest(cast(? as varchar[])) as code",
         [sorted(known_municipality_codes())],
     )
-    _pseudonym_maps(con)
+    pseudonym_maps(con)
     quarantined = _quarantined_rows(con, file)
 
     # The rows that broke no rule, as checked. Stored as types every engine reads: the
