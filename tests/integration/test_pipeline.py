@@ -14,7 +14,6 @@ import pytest
 
 from dagster_project.runner import run_pipeline
 from dagster_project.settings import SEEDS_DIR, WarehousePaths
-from tests.conftest import demo_publication_outcome
 
 
 def rolling_means_from_files(inbox: Path, service: str) -> dict[str, float]:
@@ -105,14 +104,11 @@ def sha256(path: Path) -> str:
 
 @pytest.mark.slow
 def test_pipeline_publishes_every_measure_and_1_1_x_as_computed_from_the_files(
-    demo_publication: Path, demo_published_env: tuple[Path, Path]
+    warehouse_env: Path, demo_inbox: Path
 ) -> None:
-    # The first run on the generated inbox is conftest's demo_publication (shared with the
-    # restated-day test); this test reads a private copy of what it published.
-    demo_inbox, warehouse = demo_published_env
-    outcome = demo_publication_outcome(demo_publication)
-    assert outcome["ok"] and outcome["published"], outcome["message"]
-    paths = WarehousePaths(warehouse)
+    outcome = run_pipeline()
+    assert outcome.ok and outcome.published, outcome.message
+    paths = WarehousePaths(warehouse_env)
 
     for measure_id, service in (("1.1.1", "timeavtaler"), ("1.1.2", "pa_vegne_av_andre")):
         expected = rolling_means_from_files(demo_inbox, service)
@@ -234,10 +230,9 @@ def lookups_per_month_from_files(inbox: Path) -> dict[str, int]:
 
 
 def test_a_restated_lookup_day_replaces_its_counts_in_the_incremental_fact(
-    demo_publication: Path, demo_published_env: tuple[Path, Path]
+    warehouse_env: Path, demo_inbox: Path
 ) -> None:
-    demo_inbox, warehouse_env = demo_published_env  # a copy of the first run on the generated inbox
-    assert demo_publication_outcome(demo_publication)["ok"]
+    assert run_pipeline().ok
     day = demo_inbox / "kjernejournal" / "kj_oppslag_2022-06-15.jsonl.gz"
     lines = gzip.decompress(day.read_bytes()).splitlines()
     day.write_bytes(gzip.compress(b"\n".join(lines[:-3]) + b"\n"))  # the source re-delivers the day, 3 fewer
