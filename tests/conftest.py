@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import io
-import json
 import os
 import shutil
 import sys
@@ -137,48 +135,6 @@ def warehouse_env(demo_inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv(INBOX_ENV_VAR, str(demo_inbox))
     monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
     return warehouse
-
-
-def build_demo_publication(root: Path, inbox_template: Path) -> None:
-    """The generated inbox (SMALL_RANGE) in `<root>/inbox`, published once from an empty warehouse
-    in `<root>/warehouse`; `<root>/outcome.json` is the run's RunOutcome (ok, published, message)."""
-    from dagster_project.runner import run_pipeline
-
-    inbox, warehouse = root / "inbox", root / "warehouse"
-    shutil.copytree(inbox_template, inbox)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(INBOX_ENV_VAR, str(inbox))
-        patch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
-        patch.setenv(DAGSTER_HOME_ENV_VAR, str(instance_copy(root / "dagster_home")))
-        patch.delenv("EHELSE_ACCEPTANCES", raising=False)
-        outcome = run_pipeline()
-    (root / "outcome.json").write_text(json.dumps(dataclasses.asdict(outcome)), encoding="utf-8")
-
-
-@pytest.fixture(scope="session")
-def demo_publication(demo_inbox_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The first run on the generated inbox, shared by the tests that start from it (each reads it
-    through demo_published_env, a private copy): built once for the session."""
-    return built_once(
-        tmp_path_factory, "demo_publication", lambda root: build_demo_publication(root, demo_inbox_template)
-    )
-
-
-def demo_publication_outcome(demo_publication: Path) -> dict:
-    """The RunOutcome of the demo publication's run, as a dict (ok, published, message)."""
-    return json.loads((demo_publication / "outcome.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def demo_published_env(demo_publication: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
-    """A private copy of the demo publication's inbox and warehouse; env vars point at them."""
-    inbox, warehouse = tmp_path / "inbox", tmp_path / "warehouse"
-    shutil.copytree(demo_publication / "inbox", inbox)
-    shutil.copytree(demo_publication / "warehouse", warehouse)
-    monkeypatch.setenv(INBOX_ENV_VAR, str(inbox))
-    monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
-    monkeypatch.delenv("EHELSE_ACCEPTANCES", raising=False)
-    return inbox, warehouse
 
 
 def build_gate_template(root: Path) -> None:
