@@ -94,9 +94,10 @@ java:
 	      || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }; \
 	  else echo "java not installed: the Spark test will be skipped"; fi; }
 
-## test: install, lint, and run the whole test suite
+## test: install, lint, and run the whole test suite on every core (pytest-xdist; see docs/decisions.md)
+# loadgroup: tests marked xdist_group share one worker (one module fixture's full run, not one per worker).
 test: $(STAMP) $(SPARK_STAMP) browser postgres java duckdb1 evidence lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 ## test-fast: the unit tier only (pure functions, small frames; under 3 minutes), for iteration
 test-fast: $(STAMP)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import io
+import os
 import shutil
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 import pytest
+from filelock import FileLock
 
 from dagster_project.demo.demo_data import DemoConfig, generate
 from dagster_project.feeds.base import InboxFile
@@ -26,6 +33,19 @@ from dagster_project.warehouse.working_db import attach_raw_zone
 SMALL_RANGE = ("2021-01", "2022-12")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-xdist's workers run `python -c ...`: their __main__ has neither a spec nor a file,
+    which pyspark.sql.connect (imported by Great Expectations when the spark extra is installed)
+    takes for a doctest run and answers with sys.exit(0), so every GX step of a run fails
+    "SystemExit: 0". The worker's __main__ is given the file the worker runs (xdist's remote
+    module), as pytest's own process has one; nothing here starts processes by spawn."""
+    main = sys.modules["__main__"]
+    if os.environ.get("PYTEST_XDIST_WORKER") and main.__spec__ is None and not hasattr(main, "__file__"):
+        import xdist.remote
+
+        main.__file__ = xdist.remote.__file__
+
+
 def instance_copy(dest: Path) -> Path:
     """A private Dagster instance with the committed settings (dagster_home/dagster.yaml, not a
     developer's local run history), so tests run against the instance config `ehelse run` uses."""
@@ -42,11 +62,36 @@ def dagster_instance(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pyte
     return home
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """`<name>` built by `build(folder)` once per test session, also when pytest-xdist runs it in
+    several workers: the first worker builds it under a file lock in the folder the workers share
+    (xdist's documented pattern), the others wait and reuse it. A failed build is remembered, so
+    every worker fails with its message instead of building it again."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # pytest-<n>/: the session's folder above popen-gw0, popen-gw1, ...
+    folder, done, failed = shared / name, shared / f"{name}.done", shared / f"{name}.failed"
+    with FileLock(shared / f"{name}.lock"):
+        if failed.exists():
+            pytest.fail(f"{name} could not be built (by another worker):\n{failed.read_text()}")
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            try:
+                build(folder)
+            except BaseException as error:
+                failed.write_text(f"{type(error).__name__}: {error}")
+                raise
+            done.touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def demo_inbox_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    inbox = tmp_path_factory.mktemp("inbox_template")
-    generate(DemoConfig(inbox=inbox, first_month=SMALL_RANGE[0], last_month=SMALL_RANGE[1], lookups_per_day=20))
-    return inbox
+    def build(inbox: Path) -> None:
+        generate(DemoConfig(inbox=inbox, first_month=SMALL_RANGE[0], last_month=SMALL_RANGE[1], lookups_per_day=20))
+
+    return built_once(tmp_path_factory, "inbox_template", build)
 
 
 @pytest.fixture
@@ -92,13 +137,11 @@ def warehouse_env(demo_inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     return warehouse
 
 
-@pytest.fixture(scope="session")
-def gate_templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """A small inbox (2022, one week of lookup logs a month) and a warehouse that published it once
-    (recorded in the Dagster instance `<root>/dagster_home`)."""
+def build_gate_template(root: Path) -> None:
+    """A small inbox (2022, one week of lookup logs a month) in `<root>/inbox` and a warehouse that
+    published it once in `<root>/warehouse` (recorded in the Dagster instance `<root>/dagster_home`)."""
     from dagster_project.runner import run_pipeline
 
-    root = tmp_path_factory.mktemp("gate_template")
     inbox, warehouse = root / "inbox", root / "warehouse"
     generate(DemoConfig(inbox=inbox, first_month="2022-01", last_month="2022-12", lookups_per_day=20))
     for path in (inbox / "kjernejournal").glob("kj_oppslag_*.jsonl.gz"):
@@ -111,7 +154,93 @@ def gate_templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
         patch.delenv("EHELSE_ACCEPTANCES", raising=False)
         outcome = run_pipeline()
     assert outcome.ok and outcome.published, outcome.message
+
+
+@pytest.fixture(scope="session")
+def gate_templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A small inbox (2022, one week of lookup logs a month) and a warehouse that published it once,
+    built once for the whole session (every xdist worker): read them, or copy them (published_env)."""
+    root = built_once(tmp_path_factory, "gate_template", build_gate_template)
+    return root / "inbox", root / "warehouse"
+
+
+def build_warned_publication(root: Path, template: tuple[Path, Path]) -> None:
+    """A copy of the published template after one `ehelse run` on an inbox with a negative count in
+    helsenorge_bruk_2022-09.csv (line 6): quarantined at ingestion, the warn rule no_quarantined_rows
+    fails, and it publishes. `<root>/published_before.sha256` is the template's publication,
+    `<root>/run.out` the exit code and what the run printed."""
+    from dagster_project import cli
+    from tests.integration.test_quality_gate import edit_usage
+
+    inbox, warehouse = root / "inbox", root / "warehouse"
+    shutil.copytree(template[0], inbox)
+    shutil.copytree(template[1], warehouse)
+    published = WarehousePaths(warehouse).published_db
+    (root / "published_before.sha256").write_text(hashlib.sha256(published.read_bytes()).hexdigest())
+
+    def negative(rows: list[list[str]]) -> None:
+        rows[5][3] = "-12"
+
+    edit_usage(inbox, "2022-09", negative)
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
+        patch.setenv(INBOX_ENV_VAR, str(inbox))
+        patch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
+        patch.setenv(DAGSTER_HOME_ENV_VAR, str(instance_copy(root / "dagster_home")))
+        patch.delenv("EHELSE_ACCEPTANCES", raising=False)
+        code = cli.main(["run"])
+    (root / "run.out").write_text(f"{code}\n{printed.getvalue()}", encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def warned_publication(gate_templates: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One run shared by the tests of a publication with a warning (the quality gate's verdict, the
+    steward's page): built once for the session; read it through warned_env (a private copy)."""
+    return built_once(
+        tmp_path_factory, "warned_publication", lambda root: build_warned_publication(root, gate_templates)
+    )
+
+
+def warned_run_output(warned_publication: Path) -> tuple[int, str]:
+    """The exit code of the warned publication's `ehelse run` and what it printed."""
+    code, printed = (warned_publication / "run.out").read_text(encoding="utf-8").split("\n", 1)
+    return int(code), printed
+
+
+@pytest.fixture
+def warned_env(warned_publication: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A private copy of the warned publication's inbox and warehouse; env vars point at them."""
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "warehouse"
+    shutil.copytree(warned_publication / "inbox", inbox)
+    shutil.copytree(warned_publication / "warehouse", warehouse)
+    monkeypatch.setenv(INBOX_ENV_VAR, str(inbox))
+    monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
+    monkeypatch.delenv("EHELSE_ACCEPTANCES", raising=False)
     return inbox, warehouse
+
+
+def file_states(folder: Path) -> dict[str, tuple[int, int]]:
+    """(size, mtime in ns) of every file under folder: what a write would change."""
+    states = {}
+    for path in folder.rglob("*"):
+        if path.is_file():
+            stat = path.stat()
+            states[str(path.relative_to(folder))] = (stat.st_size, stat.st_mtime_ns)
+    return states
+
+
+@pytest.fixture
+def published_readonly(gate_templates: tuple[Path, Path]):
+    """The shared published warehouse and its inbox, NOT copied: for tests that only read a
+    publication (open DuckDB files with read_only=True, write outputs under tmp_path). Every xdist
+    worker reads the same files, so a test that wrote here would change the others' input: the
+    fixture fails such a test (any file added, changed or removed) and tells it to use published_env."""
+    before = {folder: file_states(folder) for folder in gate_templates}
+    yield gate_templates
+    for folder in gate_templates:
+        assert file_states(folder) == before[folder], (
+            f"a test wrote into the shared published template {folder}: use published_env (a private copy)"
+        )
 
 
 @pytest.fixture
@@ -124,3 +253,9 @@ def published_env(gate_templates: tuple[Path, Path], tmp_path: Path, monkeypatch
     monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
     monkeypatch.delenv("EHELSE_ACCEPTANCES", raising=False)
     return inbox, warehouse
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked slow (the longest full runs) first, the rest in collection order: with
+    pytest-xdist a long test started last would run alone at the end while the other worker idles."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -157,8 +157,8 @@ def marts_descriptions() -> dict[str, dict]:
 
 
 @NEEDS_DUCKDB1
-def test_a_duckdb_1x_client_opens_the_published_file(published_env) -> None:
-    _, warehouse = published_env
+def test_a_duckdb_1x_client_opens_the_published_file(published_readonly) -> None:
+    _, warehouse = published_readonly
     db = WarehousePaths(warehouse).published_db
     done = subprocess.run(
         [str(DUCKDB1_PYTHON), "-c", READ_WITH_DUCKDB1, str(db)], capture_output=True, text=True, timeout=120
@@ -179,8 +179,8 @@ def test_a_duckdb_1x_client_opens_the_published_file(published_env) -> None:
     assert seen["comment"] == marts_descriptions()["measure_status"]["description"]
 
 
-def test_published_tables_and_columns_carry_dbt_descriptions(published_env) -> None:
-    _, warehouse = published_env
+def test_published_tables_and_columns_carry_dbt_descriptions(published_readonly) -> None:
+    _, warehouse = published_readonly
     con = duckdb.connect(str(WarehousePaths(warehouse).published_db), read_only=True)
     try:
         table_comments = dict(
@@ -212,8 +212,8 @@ def test_published_tables_and_columns_carry_dbt_descriptions(published_env) -> N
     assert weak == []
 
 
-def test_pandas_reads_the_parquet_copies(published_env) -> None:
-    _, warehouse = published_env
+def test_pandas_reads_the_parquet_copies(published_readonly) -> None:
+    _, warehouse = published_readonly
     paths = WarehousePaths(warehouse)
     frame = pd.read_parquet(paths.parquet_dir / "measure_status.parquet")
     con = duckdb.connect(str(paths.published_db), read_only=True)

@@ -132,11 +132,11 @@ def test_every_published_mart_has_an_enforced_contract(manifest: dict) -> None:
         assert untyped == [], table
 
 
-def test_published_column_types_are_the_contracts(manifest: dict, published_env) -> None:
+def test_published_column_types_are_the_contracts(manifest: dict, published_readonly) -> None:
     """The published file has the declared columns, in their order, with the declared types
     (as DuckDB names them: string is VARCHAR)."""
     marts = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model"}
-    _, warehouse = published_env
+    _, warehouse = published_readonly
     with duckdb.connect(str(WarehousePaths(warehouse).published_db), read_only=True) as con:
         for table in PUBLISHED_TABLES:
             declared = marts[table]["columns"].values()

@@ -125,6 +125,7 @@ def trapped_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return warehouse
 
 
+@pytest.mark.xdist_group("trapped_warehouse")  # its module fixture runs the pipeline: once, on one worker
 def test_no_withheld_cell_comes_back_from_hostile_small_cells(trapped_warehouse: Path) -> None:
     """Small PLL counts everywhere (Utsira's 4 among them) published in two tables, and a survey
     county of 27 answers: issue 22 recovered both by subtraction."""
@@ -189,6 +190,7 @@ def served_beyond_published(warehouse: Path) -> list[tuple]:
     return problems
 
 
+@pytest.mark.xdist_group("trapped_warehouse")
 def test_the_open_publication_serves_nothing_the_published_tables_withhold(trapped_warehouse: Path) -> None:
     """The open API and files (issue 23) serve every cell as published.duckdb publishes it, withheld
     cells as withheld: so they add no equation to the attacker's union above, which they join."""

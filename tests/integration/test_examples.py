@@ -9,8 +9,8 @@ QUERIES = PROJECT_ROOT / "examples" / "queries"
 
 
 @pytest.fixture
-def reader(published_env):
-    _, warehouse = published_env
+def reader(published_readonly):
+    _, warehouse = published_readonly
     con = duckdb.connect(str(WarehousePaths(warehouse).published_db), read_only=True)
     yield con
     con.close()

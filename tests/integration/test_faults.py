@@ -462,6 +462,7 @@ def restated_clean_run(gate_templates: tuple[Path, Path], tmp_path_factory: pyte
     return as_of, _published_marts(WarehousePaths(warehouse).published_db)
 
 
+@pytest.mark.xdist_group("restated_clean_run")  # its module fixture runs the pipeline: once, on one worker
 @pytest.mark.parametrize("nodes_done", [0, 60])
 def test_kill_9_during_the_dbt_build_keeps_the_publication_and_a_rerun_publishes(
     published_env, restated_clean_run, tmp_path: Path, nodes_done: int

@@ -45,9 +45,9 @@ def meeting_rows(warehouse: Path, dato: date) -> dict[str, tuple]:
 
 
 def test_a_warehouse_built_after_the_meeting_says_so_and_a_label_of_two_bodies_asks_for_the_body(
-    published_env, tmp_path: Path
+    published_readonly, tmp_path: Path
 ) -> None:
-    _, warehouse = published_env
+    _, warehouse = published_readonly
     rows = meeting_rows(warehouse, date(2024, 3, 21))
     assert len(rows) == 16
     assert {r[1] for r in rows.values()} == {"no_data"} and not any(r[2] for r in rows.values())
@@ -70,8 +70,8 @@ def test_a_warehouse_built_after_the_meeting_says_so_and_a_label_of_two_bodies_a
     assert "NUIT 29.02.2024" in section_text(out.read_text(encoding="utf-8"), "mote")
 
 
-def test_as_of_shows_the_roadmap_snapshot_in_force_on_that_date(published_env, tmp_path: Path) -> None:
-    _, warehouse = published_env
+def test_as_of_shows_the_roadmap_snapshot_in_force_on_that_date(published_readonly, tmp_path: Path) -> None:
+    _, warehouse = published_readonly
     # The report's roadmap section as of a date (the report itself starts at the first plan
     # version, 2023-01-01, after this fixture's snapshots): the fixture has a snapshot at each
     # quarter end of 2022, so 30.06 is in force on 15.08, not the latest 31.12.

@@ -102,6 +102,7 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 def test_pipeline_publishes_every_measure_and_1_1_x_as_computed_from_the_files(
     warehouse_env: Path, demo_inbox: Path
 ) -> None:

@@ -172,10 +172,10 @@ def test_a_plan_revision_changes_nothing_before_its_date_and_judges_by_the_new_v
         assert con.execute("select count(*) from marts.dim_plan_version").fetchone() == (2,)
 
 
-def test_status_today_flags_the_expired_2025_targets(published_env) -> None:
+def test_status_today_flags_the_expired_2025_targets(published_readonly) -> None:
     """Today is past 31.12.2025, the only target date of the 2023 plan: `ehelse status` says the
     targets have expired, row by row and in a closing line."""
-    _, warehouse = published_env
+    _, warehouse = published_readonly
     with duckdb.connect(str(WarehousePaths(warehouse).published_db), read_only=True) as con:
         text = format_status(con)
         expired = con.execute(

@@ -106,10 +106,10 @@ def test_an_old_warehouse_is_migrated_into_the_raw_zone_once_and_loses_nothing(t
     assert (paths.raw_zone.load_dir("pll_monthly", "2023-01", "L2") / "part-0.parquet").exists()
 
 
-def test_python_and_dbt_agree_on_what_is_current(published_env) -> None:
+def test_python_and_dbt_agree_on_what_is_current(published_readonly) -> None:
     """dbt's staging model applies the ledger's rule in dbt's SQL (one copy per language):
     on a warehouse with restatements both name the same current loads."""
-    _, warehouse = published_env
+    _, warehouse = published_readonly
     paths = WarehousePaths(warehouse)
     with connect(paths, "1GB", read_only=True) as con:
         python = con.execute("select load_id, is_current, superseded_by from raw.load_ledger order by 1").fetchall()

@@ -42,8 +42,10 @@ def test_the_report_is_one_offline_file_that_reads_only_the_publication(publishe
 
 
 @NEEDS_BROWSER
-def test_the_report_loads_in_chromium_without_errors_and_shows_the_goal_summary(published_env, tmp_path: Path) -> None:
-    _, warehouse = published_env
+def test_the_report_loads_in_chromium_without_errors_and_shows_the_goal_summary(
+    published_readonly, tmp_path: Path
+) -> None:
+    _, warehouse = published_readonly
     published = WarehousePaths(warehouse).published_db
     out = write_report(published, tmp_path / "report.html")
 
@@ -69,12 +71,12 @@ def test_the_report_loads_in_chromium_without_errors_and_shows_the_goal_summary(
 
 
 def test_the_report_reads_the_plan_from_the_publication_as_a_council_member_would(
-    published_env, tmp_path: Path
+    published_readonly, tmp_path: Path
 ) -> None:
     """Issue 21: the headline before everything else, the plan's strategy, title and owner from
     dim_plan_version, "Status initiativ" per goal, the expired 2025 targets and 5.1's missing
     baseline said in bokmål, goal and report comments under seed 001's headings."""
-    inbox, warehouse = published_env
+    inbox, warehouse = published_readonly
     published = WarehousePaths(warehouse).published_db
     html = write_report(published, tmp_path / "report.html").read_text(encoding="utf-8")
 

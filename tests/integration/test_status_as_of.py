@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pytest
 
 from dagster_project.presentation.report import write_report
 from dagster_project.presentation.status import format_status
@@ -37,6 +38,7 @@ def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
+@pytest.mark.slow
 def test_a_status_as_of_a_past_date_is_what_a_run_as_of_that_date_publishes(published_env) -> None:
     inbox, warehouse = published_env
     paths = WarehousePaths(warehouse)
@@ -97,6 +99,7 @@ def test_a_status_as_of_a_past_date_is_what_a_run_as_of_that_date_publishes(publ
     ) == [("Årlig rapportering",)]
 
 
+@pytest.mark.slow
 def test_an_archived_publication_renders_the_same_report_after_a_restatement(published_env, tmp_path: Path) -> None:
     inbox, warehouse = published_env
     paths = WarehousePaths(warehouse)
@@ -145,8 +148,8 @@ def _recoverable(cells: pd.DataFrame) -> list[tuple]:
     return found
 
 
-def test_no_withheld_cell_can_be_recovered_by_subtraction(published_env) -> None:
-    _, warehouse = published_env
+def test_no_withheld_cell_can_be_recovered_by_subtraction(published_readonly) -> None:
+    _, warehouse = published_readonly
     parquet = WarehousePaths(warehouse).parquet_dir
     con = duckdb.connect()
     counties = "(select municipality_code, county_code from read_parquet('{p}/municipality_adoption.parquet'))"

@@ -16,6 +16,7 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtCliRuntimeError, DagsterDbtTranslator, DbtCliInvocation, DbtProject, dbt_assets
+from filelock import FileLock
 
 from dagster_project.gate import dbt_tests
 from dagster_project.presentation.progress import DbtBuildProgress, dbt_lines_shown, report_detail, report_step
@@ -51,10 +52,15 @@ def manifest_is_stale(project: DbtProject) -> bool:
 
 def prepare_manifest(project: DbtProject, dbt_vars: Mapping[str, object]) -> None:
     """`dbt parse` when the project changed since the last manifest (dagster-dbt's
-    prepare_if_dev, but also outside `dagster dev`: `ehelse run` needs it too)."""
-    if manifest_is_stale(project):
-        dbt = EhelseDbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
-        dbt.cli(["parse", "--quiet", "--vars", json.dumps(dict(dbt_vars))], target_path=project.target_path).wait()
+    prepare_if_dev, but also outside `dagster dev`: `ehelse run` needs it too). Under a lock: two
+    processes of one checkout (two warehouses' runs, parallel test workers) must not write
+    target/manifest.json at once, nor read it half-written."""
+    target = project.project_dir / project.target_path
+    target.mkdir(parents=True, exist_ok=True)
+    with FileLock(target / "parse.lock"):
+        if manifest_is_stale(project):
+            dbt = EhelseDbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
+            dbt.cli(["parse", "--quiet", "--vars", json.dumps(dict(dbt_vars))], target_path=project.target_path).wait()
 
 
 def with_row_counts(context: dg.AssetExecutionContext, warehouse: WarehouseResource, events: list) -> Iterator[Any]:
