@@ -97,7 +97,7 @@ java:
 ## test: install, lint, and run the whole test suite on every core (pytest-xdist; see docs/decisions.md)
 # loadgroup: tests marked xdist_group share one worker (one module fixture's full run, not one per worker).
 test: $(STAMP) $(SPARK_STAMP) browser postgres java duckdb1 evidence lint
-	$(BIN)/python -m pytest -n auto --dist loadgroup
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 ## test-fast: the unit tier only (pure functions, small frames; under 3 minutes), for iteration
 test-fast: $(STAMP)

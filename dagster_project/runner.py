@@ -15,7 +15,9 @@ import hashlib
 import logging
 import os
 import re
+import signal
 import socket
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -160,12 +162,23 @@ def _fingerprint(settings: Settings, as_of: str) -> str:
     return f"{project_fingerprint(settings)} {ledger.state_fingerprint(settings.paths.raw_zone)} as-of {as_of}"
 
 
+def interruptible() -> None:
+    """Ctrl-C and SIGTERM stop this process, also when it was started in the background by a
+    script (which starts it with SIGINT ignored). Dagster maps SIGTERM to SIGINT's handler, so
+    an ignored SIGINT became an ignored SIGTERM, inherited by every compute-log `tail` Dagster
+    starts: none could be stopped, and each step then waited 30 s for its tail to end."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
 def run_pipeline(settings: Settings | None = None) -> RunOutcome:
     """One run; `settings` default to the environment's (the CLI passes its own).
 
     One run at a time per warehouse (a second fails fast, saying since when), with the
     pseudonym key this warehouse was built with; a full disk, memory or a lock ends the run
     with a message naming it, and leaves nothing decided (issue 17)."""
+    interruptible()
     settings = settings or Settings.from_env()
     missing = missing_for_engine(settings.engine)
     if missing:  # before the lock, the inbox or Dagster: nothing is touched

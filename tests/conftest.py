@@ -17,6 +17,7 @@ from filelock import FileLock
 
 from dagster_project.demo.demo_data import DemoConfig, generate
 from dagster_project.feeds.base import InboxFile
+from dagster_project.runner import interruptible
 from dagster_project.settings import (
     DAGSTER_HOME_DIR,
     DAGSTER_HOME_ENV_VAR,
@@ -39,6 +40,10 @@ def pytest_configure(config: pytest.Config) -> None:
     takes for a doctest run and answers with sys.exit(0), so every GX step of a run fails
     "SystemExit: 0". The worker's __main__ is given the file the worker runs (xdist's remote
     module), as pytest's own process has one; nothing here starts processes by spawn."""
+    # A suite started in the background by a script has SIGINT ignored; every Dagster run in
+    # it would then ignore SIGTERM too (runner.interruptible says why), also in the tests that
+    # run Dagster without the runner.
+    interruptible()
     main = sys.modules["__main__"]
     if os.environ.get("PYTEST_XDIST_WORKER") and main.__spec__ is None and not hasattr(main, "__file__"):
         import xdist.remote
