@@ -111,6 +111,11 @@ def _java_runtime(env: dict[str, str]) -> bool:
     return shutil.which("java", path=env.get("PATH", "")) is not None
 
 
+def dbt_target(engine: str, spark_url: str | None) -> str:
+    """The profiles.yml target: the engine's, and on Spark the cluster's when a URL is set."""
+    return SPARK_THRIFT_TARGET if engine == "spark" and spark_url else engine
+
+
 @dataclass(frozen=True)
 class WarehousePaths:
     """The files of one warehouse directory."""
@@ -239,7 +244,7 @@ class Settings:
     @property
     def dbt_target(self) -> str:
         """The profiles.yml target: the engine's, and on Spark the cluster's when a URL is set."""
-        return SPARK_THRIFT_TARGET if self.engine == "spark" and self.spark_url else self.engine
+        return dbt_target(self.engine, self.spark_url)
 
     @property
     def paths(self) -> WarehousePaths:

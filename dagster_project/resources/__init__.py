@@ -17,6 +17,7 @@ from dagster_project.settings import (
     DEFAULT_MIN_CELL_COUNT,
     Settings,
     WarehousePaths,
+    dbt_target,
     dbt_vars,
     spark_url_vars,
 )
@@ -63,6 +64,10 @@ class WarehouseResource(dg.ConfigurableResource):
     @property
     def paths(self) -> WarehousePaths:
         return WarehousePaths(Path(self.warehouse_dir).resolve())
+
+    @property
+    def dbt_target(self) -> str:
+        return dbt_target(self.engine, self.spark_url)
 
     def dbt_vars(self, **more: str) -> dict[str, object]:
         return dbt_vars(self.paths, self.memory_limit, self.min_cell_count, **spark_url_vars(self.spark_url), **more)

@@ -23,7 +23,7 @@ from dagster_project.presentation.progress import DbtBuildProgress, dbt_lines_sh
 from dagster_project.publication.publish import first_unpublished_day, write_build_summary
 from dagster_project.resources import WarehouseResource
 from dagster_project.resources.dbt import EhelseDbtCliResource
-from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, SPARK_THRIFT_TARGET
 from dagster_project.warehouse import spark_cluster, spark_outputs, working_db
 from dagster_project.warehouse.damaged import DamagedRawFile, damaged_file
 from dagster_project.warehouse.faults import resource_failure_in_output
@@ -203,7 +203,7 @@ def build_dbt_assets(project: DbtProject, pool: str) -> dg.AssetsDefinition:
         config: DbtBuildConfig,
     ) -> Iterator[Any]:
         warehouse.paths.root.mkdir(parents=True, exist_ok=True)
-        if warehouse.engine == "spark" and warehouse.spark_url:  # a run from the UI is asked too (runner.py)
+        if warehouse.dbt_target == SPARK_THRIFT_TARGET:  # a run from the UI is asked too (runner.py)
             spark_cluster.check_sql_server(warehouse.spark_url, warehouse.paths.root)
         # The as-of date is resolved here, so every model of the build judges the same day.
         as_of = date.fromisoformat(config.as_of_date) if config.as_of_date else date.today()
