@@ -40,7 +40,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from national_year import EHELSE, ROOT, measured  # noqa: E402
+from national_year import EHELSE, ROOT, latest_run_results, measured  # noqa: E402
 
 
 def month_of(day: date) -> str:
@@ -154,16 +154,9 @@ def ehelse_run(inbox: Path, warehouse: Path, dagster_home: Path) -> dict:
 
 
 def dbt_build_seconds(warehouse: Path) -> float | None:
-    """dbt build's own time in the latest run on this warehouse (run_results.json; other
-    warehouses' builds may have written theirs beside it)."""
-    latest = None
-    for path in (ROOT / "dbt_project" / "target").glob("*/run_results.json"):
-        results = json.loads(path.read_text())
-        dbt_vars = results.get("args", {}).get("vars", {})
-        dbt_vars = json.loads(dbt_vars) if isinstance(dbt_vars, str) else dbt_vars
-        if dbt_vars.get("warehouse_dir") == str(warehouse) and (latest is None or path.stat().st_mtime > latest[0]):
-            latest = (path.stat().st_mtime, results["elapsed_time"])
-    return round(latest[1], 1) if latest else None
+    """dbt build's own time in the latest run on this warehouse."""
+    results = latest_run_results(warehouse)
+    return round(results["elapsed_time"], 1) if results else None
 
 
 def floor(day_file: Path, history_zone, new_day: date, store: Path) -> dict:

@@ -25,6 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EHELSE = str(Path(sys.executable).parent / "ehelse")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from national_year import latest_run_results  # noqa: E402
+
 _ROLES = {
     "org.apache.spark.deploy.master.Master": "master",
     "org.apache.spark.deploy.worker.Worker": "worker",
@@ -73,12 +76,16 @@ class JvmPeaks(threading.Thread):
         return [{"pid": pid, "role": role, "peak_rss_mb": round(kb / 1024)} for pid, (role, kb) in self.peaks.items()]
 
 
-def dbt_nodes() -> dict[str, float]:
-    """The dbt build's node count and seconds (run_results.json of the last build: run nothing
-    else with dbt in this checkout meanwhile, it shares dbt_project/target)."""
-    results = json.loads((ROOT / "dbt_project" / "target" / "run_results.json").read_text())["results"]
-    times = [r["execution_time"] for r in results]
-    return {"nodes": len(times), "seconds": round(sum(times), 1), "per_node": round(sum(times) / max(1, len(times)), 2)}
+def dbt_nodes(warehouse: Path) -> dict[str, float]:
+    """The node count and seconds of the latest dbt build on this warehouse."""
+    results = latest_run_results(warehouse)
+    times = [r["execution_time"] for r in results["results"]] if results else []
+    return {
+        "nodes": len(times),
+        "elapsed": round(results["elapsed_time"], 1) if results else 0.0,
+        "seconds": round(sum(times), 1),
+        "per_node": round(sum(times) / max(1, len(times)), 2),
+    }
 
 
 def run_engine(engine: str, inbox: Path, root: Path) -> dict[str, object]:
@@ -108,7 +115,7 @@ def run_engine(engine: str, inbox: Path, root: Path) -> dict[str, object]:
         if run.returncode != 0:
             figures["output"] = (run.stdout + run.stderr)[-2000:]
         else:
-            figures["dbt_build"] = dbt_nodes()
+            figures["dbt_build"] = dbt_nodes(warehouse)
     finally:
         peaks.sample()
         if engine == "cluster":
@@ -143,9 +150,10 @@ def main() -> None:
         jvms = ", ".join(f"{j['role']} {j['peak_rss_mb']} MB" for j in figures["jvms"]) or "none"
         build = figures.get("dbt_build", {})
         print(
-            f"{engine:8} run {figures['run_seconds']:7.1f} s (ok: {figures['ok']}); dbt build {build.get('seconds')} s "
-            f"over {build.get('nodes')} nodes ({build.get('per_node')} s a node); cluster start "
-            f"{figures.get('cluster_start_seconds', '-')} s; JVM peaks: {jvms}"
+            f"{engine:8} run {figures['run_seconds']:7.1f} s (ok: {figures['ok']}); "
+            f"dbt build {build.get('elapsed')} s, {build.get('seconds')} s of node time over {build.get('nodes')} "
+            f"nodes ({build.get('per_node')} s a node); cluster start {figures.get('cluster_start_seconds', '-')} s; "
+            f"JVM peaks: {jvms}"
         )
     (args.data / "spark_cluster.json").write_text(json.dumps(results, indent=2))
 

@@ -20,7 +20,7 @@ renamed as (
         loaded_at,
         cast(period as date) as lookup_date,
         cast(tidspunkt as {{ type_timestamp_tz() }}) as looked_up_at,
-        oppslag_id as lookup_id,
+        cast(oppslag_id as {{ type_uuid() }}) as lookup_id,
         hpr_pseudonym as personnel_pseudonym,
         patient_pseudonym,
         virksomhet_orgnr as organisation_number,
