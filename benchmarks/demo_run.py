@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from national_year import EHELSE, ROOT, load_breakdown, measured  # noqa: E402
+from national_year import EHELSE, ROOT, load_breakdown, measured, rest_seconds  # noqa: E402
 
 
 def main() -> None:
@@ -35,12 +35,11 @@ def main() -> None:
     if run["exit"] != 0:
         raise SystemExit(f"ehelse run failed:\n{run['output'][-3000:]}")
     where = load_breakdown(warehouse)
-    ingestion = sum(f["seconds"] for f in where["ingestion"].values())
     print(f"make demo's run step: {run['seconds']} s, peak {run['peak_rss_mb']} MB")
     for feed, figures in where["ingestion"].items():
         print(f"  ingestion {feed:22} {figures['files']:5} files {figures['seconds']:7.1f} s")
     print(f"  dbt build                      {where['dbt_build_seconds']:7.1f} s; slowest: {where['dbt_slowest']}")
-    rest = run["seconds"] - ingestion - where["dbt_build_seconds"]
+    rest = rest_seconds(run["seconds"], where)
     print(f"  the rest (start, GX, publication, copies, report; feeds overlap) {rest:7.1f} s")
     run.pop("output")
     (args.data / "demo_run.json").write_text(json.dumps({"run": run, "breakdown": where}, indent=2))
