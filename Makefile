@@ -95,9 +95,10 @@ java:
 	  else echo "java not installed: the Spark test will be skipped"; fi; }
 
 ## test: install, lint, and run the whole test suite on every core (pytest-xdist; see docs/decisions.md)
-# loadgroup: tests marked xdist_group share one worker (one module fixture's full run, not one per worker).
+# loadfile: a file is what a worker gets (one module fixture's full run, not one per worker);
+# --no-loadscope-reorder keeps conftest's order (slow tests first, the longest first).
 test: $(STAMP) $(SPARK_STAMP) browser postgres java duckdb1 evidence lint
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 
 ## test-fast: the unit tier only (pure functions, small frames; under 3 minutes), for iteration
 test-fast: $(STAMP)

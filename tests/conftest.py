@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
+import json
 import os
 import shutil
 import sys
@@ -142,6 +144,53 @@ def warehouse_env(demo_inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     return warehouse
 
 
+def build_demo_publication(root: Path, inbox_template: Path) -> None:
+    """The generated inbox (SMALL_RANGE) in `<root>/inbox`, published once from an empty warehouse
+    in `<root>/warehouse`, recorded in the Dagster instance `<root>/dagster_home`;
+    `<root>/outcome.json` is the run's RunOutcome (ok, published, message)."""
+    from dagster_project.runner import run_pipeline
+
+    inbox, warehouse = root / "inbox", root / "warehouse"
+    shutil.copytree(inbox_template, inbox)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(INBOX_ENV_VAR, str(inbox))
+        patch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
+        patch.setenv(DAGSTER_HOME_ENV_VAR, str(instance_copy(root / "dagster_home")))
+        patch.delenv("EHELSE_ACCEPTANCES", raising=False)
+        outcome = run_pipeline()
+    (root / "outcome.json").write_text(json.dumps(dataclasses.asdict(outcome)), encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def demo_publication(demo_inbox_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first run on the generated inbox (two years, 20 lookups a day), shared by the tests that
+    start from it: built once for the session; read it through demo_published_env (a private copy)."""
+    return built_once(
+        tmp_path_factory, "demo_publication", lambda root: build_demo_publication(root, demo_inbox_template)
+    )
+
+
+def demo_publication_outcome(demo_publication: Path) -> dict:
+    """The RunOutcome of the demo publication's run, as a dict (ok, published, message)."""
+    return json.loads((demo_publication / "outcome.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def demo_published_env(
+    demo_publication: Path, dagster_instance: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Path]:
+    """A private copy of the demo publication's inbox, warehouse and Dagster instance (the test's
+    own instance gets the runs that made it); env vars point at them."""
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "warehouse"
+    shutil.copytree(demo_publication / "inbox", inbox)
+    shutil.copytree(demo_publication / "warehouse", warehouse)
+    shutil.copytree(demo_publication / "dagster_home", dagster_instance, dirs_exist_ok=True)
+    monkeypatch.setenv(INBOX_ENV_VAR, str(inbox))
+    monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
+    monkeypatch.delenv("EHELSE_ACCEPTANCES", raising=False)
+    return inbox, warehouse
+
+
 def build_gate_template(root: Path) -> None:
     """A small inbox (2022, one week of lookup logs a month) in `<root>/inbox` and a warehouse that
     published it once in `<root>/warehouse` (recorded in the Dagster instance `<root>/dagster_home`)."""
@@ -260,7 +309,16 @@ def published_env(gate_templates: tuple[Path, Path], tmp_path: Path, monkeypatch
     return inbox, warehouse
 
 
+def expected_seconds(item: pytest.Item) -> float:
+    """What a test costs by its mark: `slow(seconds=N)` (measured under two-worker load, fixture
+    set-up included), 60 for `slow` without a figure, 0 for the rest."""
+    marker = item.get_closest_marker("slow")
+    return 0 if marker is None else marker.kwargs.get("seconds", 60)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked slow (the longest full runs) first, the rest in collection order: with
-    pytest-xdist a long test started last would run alone at the end while the other worker idles."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    """The tests marked slow first, the longest first of all, the rest in collection order: `make
+    test` hands whole files to the workers in this order (--dist loadfile --no-loadscope-reorder;
+    xdist's default reorder puts the files with the most tests first), and a long test started
+    last would run alone at the end while the other worker idles."""
+    items.sort(key=lambda item: -expected_seconds(item))

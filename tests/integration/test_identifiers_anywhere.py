@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 import openpyxl
+import pytest
 
 from dagster_project import cli
 from dagster_project.feeds.fnr import control_digits
@@ -179,6 +180,7 @@ def _sqlite_text(path: Path) -> str:
         con.close()
 
 
+@pytest.mark.slow(seconds=130)
 def test_no_identifier_planted_anywhere_reaches_any_file_the_run_writes(
     published_env, tmp_path, monkeypatch, capfd, caplog
 ):

@@ -84,6 +84,7 @@ def test_as_of_shows_the_roadmap_snapshot_in_force_on_that_date(published_readon
         con.close()
 
 
+@pytest.mark.slow(seconds=100)
 def test_a_restatement_after_a_meeting_changes_as_of_and_leaves_as_known(
     published_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

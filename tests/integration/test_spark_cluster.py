@@ -126,8 +126,8 @@ def assert_marts_equal(duckdb_publication: Path, spark_publication: Path) -> Non
     assert n_checks > 0  # the Great Expectations suites ran on the cluster build's marts
 
 
+@pytest.mark.slow(seconds=600)
 @NEEDS_SPARK
-@pytest.mark.slow
 @pytest.mark.xdist_group("spark")
 def test_the_cluster_publishes_every_table_equal_to_the_duckdb_build(spark_cluster_run: ClusterRun) -> None:
     run = spark_cluster_run

@@ -14,12 +14,11 @@ import pytest
 
 from dagster_project.presentation.report import write_report
 from dagster_project.presentation.status import format_status
-from dagster_project.publication.publish import archived_publications, open_publication
+from dagster_project.publication.publish import open_publication
 from dagster_project.runner import run_pipeline
 from dagster_project.settings import Settings, WarehousePaths
 
 STATUS_COLUMNS = "measure_id, latest_period, latest_value, expected_value, achieved_fraction, status"
-TODAY = date(2026, 1, 15)  # the report's "Laget" line: fixed, so two renderings can be compared byte for byte
 
 
 def write_comments(inbox: Path, rows: list[list[str]]) -> None:
@@ -38,7 +37,7 @@ def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=190)
 def test_a_status_as_of_a_past_date_is_what_a_run_as_of_that_date_publishes(published_env) -> None:
     inbox, warehouse = published_env
     paths = WarehousePaths(warehouse)
@@ -97,31 +96,6 @@ def test_a_status_as_of_a_past_date_is_what_a_run_as_of_that_date_publishes(publ
     assert rows(
         paths.published_db, "select distinct comment_nb from marts.fct_measure_value where measure_id = '1.5'"
     ) == [("Årlig rapportering",)]
-
-
-@pytest.mark.slow
-def test_an_archived_publication_renders_the_same_report_after_a_restatement(published_env, tmp_path: Path) -> None:
-    inbox, warehouse = published_env
-    paths = WarehousePaths(warehouse)
-    [first] = archived_publications(paths)
-    as_of = date(2023, 3, 31)
-    archived = write_report(paths.published_db, tmp_path / "a.html", as_of, first, TODAY).read_text()
-    current = write_report(paths.published_db, tmp_path / "c.html", as_of, None, TODAY).read_text()
-    assert archived == current
-
-    # A month after: the PLL file of 2022-12 is restated with twice the patients.
-    pll = inbox / "pll" / "pll_2022-12.csv"
-    frame = pd.read_csv(pll, sep=";", dtype=str)
-    frame["antall_pasienter_med_pll"] = (frame["antall_pasienter_med_pll"].astype(int) * 2 + 7).astype(str)
-    frame.to_csv(pll, sep=";", index=False)
-    outcome = run_pipeline()
-    assert outcome.ok and outcome.published, outcome.message
-
-    assert archived_publications(paths)[0] == first and len(archived_publications(paths)) == 2
-    again = write_report(paths.published_db, tmp_path / "a2.html", as_of, first, TODAY).read_text()
-    restated = write_report(paths.published_db, tmp_path / "c2.html", as_of, None, TODAY).read_text()
-    assert again == archived
-    assert restated != archived
 
 
 def _recoverable(cells: pd.DataFrame) -> list[tuple]:

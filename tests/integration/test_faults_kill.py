@@ -1,0 +1,113 @@
+"""The fault suite of issue 17 (see test_faults.py): kill -9 during publication and ingestion, a second run."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.feeds.inbox import scan_inbox
+from dagster_project.publication.publish import publish
+from dagster_project.settings import WarehousePaths
+from dagster_project.warehouse.faults import run_lock
+from dagster_project.warehouse.ingest import ingest_files, parsing_connection
+from tests.integration.fault_checks import balanced, current_state, file_sha
+
+# --------------------------------------------------------------------------- kill -9 and concurrency
+
+_PUBLISH = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from dagster_project.publication.publish import publish
+    from dagster_project.settings import PROJECT_ROOT, WarehousePaths
+    while True:
+        publish(WarehousePaths(Path(sys.argv[1])))
+    """
+)
+
+
+@pytest.mark.parametrize("delay", [0.5, 1.5, 3.0, 5.0])
+def test_kill_9_during_publication(published_env, delay: float):
+    _, warehouse = published_env
+    paths = WarehousePaths(warehouse)
+    process = subprocess.Popen([sys.executable, "-c", _PUBLISH, str(warehouse)])
+    time.sleep(delay)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    # Whatever moment the kill hit: a complete publication, never a mix.
+    con = duckdb.connect(str(paths.published_db), read_only=True)
+    assert con.execute("select count(*) from marts.measure_status").fetchone()[0] > 0
+    con.close()
+    publish(paths)  # the rerun recovers; leftovers of the killed one are not in its way
+    con = duckdb.connect(str(paths.published_db), read_only=True)
+    assert con.execute("select count(*) from marts.publication_log").fetchone()[0] >= 2
+    con.close()
+
+
+_INGEST = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from dagster_project.feeds.inbox import scan_inbox
+    from dagster_project.warehouse.ingest import ingest_files, parsing_connection
+    from dagster_project.settings import WarehousePaths
+    ingest_files(parsing_connection(), WarehousePaths(Path(sys.argv[2])).raw_zone, scan_inbox(Path(sys.argv[1])).files)
+    """
+)
+
+
+@pytest.mark.slow(seconds=200)
+def test_kill_9_during_ingestion_then_rerun_equals_a_clean_load(demo_inbox: Path, tmp_path: Path):
+    files = scan_inbox(demo_inbox).files
+    clean = WarehousePaths(tmp_path / "clean")
+    ingest_files(parsing_connection(), clean.raw_zone, files)
+    expected = current_state(clean.raw_zone)
+    for delay in (1.0, 3.0, 6.0):
+        paths = WarehousePaths(tmp_path / f"killed-{delay}")
+        process = subprocess.Popen([sys.executable, "-c", _INGEST, str(demo_inbox), str(paths.root)])
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        if paths.raw_zone.root.exists():
+            assert balanced(paths.raw_zone)
+        ingest_files(parsing_connection(), paths.raw_zone, files)
+        assert current_state(paths.raw_zone) == expected
+
+
+_HOLD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from dagster_project.warehouse.faults import run_lock
+    with run_lock(Path(sys.argv[1])):
+        print("holding", flush=True)
+        time.sleep(120)
+    """
+)
+
+
+def test_a_second_run_fails_fast_naming_since_when(published_env):
+    from dagster_project.runner import run_pipeline
+
+    _, warehouse = published_env
+    before = file_sha(warehouse / "published.duckdb")
+    holder = subprocess.Popen([sys.executable, "-c", _HOLD, str(warehouse)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "holding"
+    started = time.monotonic()
+    outcome = run_pipeline()
+    assert not outcome.ok and "another run holds the warehouse since " in outcome.message, outcome.message
+    assert time.monotonic() - started < 10
+    assert file_sha(warehouse / "published.duckdb") == before
+    holder.send_signal(signal.SIGKILL)  # the holder dies with -9: the lock goes with it
+    holder.wait()
+    outcome = run_pipeline()
+    assert outcome.ok, outcome.message
+    with run_lock(warehouse):
+        pass
