@@ -228,7 +228,7 @@ def _ranges_to_load(
         dates = sorted({f.period for f in files if f.feed.name == feed.name})
         if dates:
             instance.add_dynamic_partitions(snapshots.name, dates)
-        return partition_ranges(instance.get_dynamic_partitions(snapshots.name), set(periods))
+        return partition_ranges(list(instance.get_dynamic_partitions(snapshots.name)), set(periods))
     # Asked key by key: listing years of daily partitions costs ~1 s a feed.
     outside = [p for p in periods if not job.partitions_def.has_partition_key(p)]
     if outside:

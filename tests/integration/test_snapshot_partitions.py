@@ -61,7 +61,7 @@ def test_ehelse_runs_loading_makes_one_partition_per_snapshot_file(tmp_path: Pat
     defs = build_defs(settings)
     with dg.DagsterInstance.from_config(str(dagster_instance)) as instance:
         _load_as_ehelse_run_does(settings, defs, instance)
-        assert instance.get_dynamic_partitions(PARTITIONS) == DATES
+        assert list(instance.get_dynamic_partitions(PARTITIONS)) == DATES
         assert instance.get_materialized_partitions(ADOPTION) == set(DATES)  # not the 229 days between
         [run] = _runs_of_the_job(instance)
         assert run.tags[WRITER_TAG_KEY] == settings.paths.writer_pool
