@@ -1,8 +1,9 @@
 """`ehelse run`: the whole pipeline once, in-process, on the definitions built from
 the run's settings (the same jobs the Dagster UI and schedules run).
 
-1. Each partitioned feed: one single-run backfill over the periods with a new file.
-2. transform_and_publish: snapshot and manual feeds, dbt build (models and
+1. Each partitioned feed: one single-run backfill over the periods with a new file
+   (a snapshot feed's periods are the dates its files carry, added as partitions first).
+2. transform_and_publish: manual and yearly feeds, dbt build (models and
    tests), and the publication, which blocking checks and failed tests stop.
 
 With nothing new in the inbox and no change to the dbt project since the last
@@ -24,7 +25,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.feeds.base import InboxFile
+from dagster_project.feeds.base import Feed, InboxFile
 from dagster_project.feeds.inbox import scan_inbox
 from dagster_project.feeds.pseudonym import KeyRefused, check_key
 from dagster_project.presentation.progress import report_step
@@ -193,6 +194,91 @@ def run_pipeline(settings: Settings | None = None) -> RunOutcome:
         return RunOutcome(False, False, f"run stopped, nothing published by it: {failure}")
 
 
+def partition_ranges(keys: list[str], wanted: set[str]) -> list[tuple[str, str]]:
+    """The fewest ranges (first, last key) of `keys`, in their order, that cover exactly the
+    keys in `wanted`: a range run materializes every key between its ends."""
+    ranges: list[tuple[str, str]] = []
+    run: list[str] = []
+    for key in [*keys, None]:
+        if key is not None and key in wanted:
+            run.append(key)
+        elif run:
+            ranges.append((run[0], run[-1]))
+            run = []
+    return ranges
+
+
+def _ranges_to_load(
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    job: dg.JobDefinition,
+    feed: Feed,
+    feeds: tuple[Feed, ...],
+    files: list[InboxFile],
+    periods: list[str],
+    warnings: list[str],
+) -> list[tuple[str, str]]:
+    """The partition ranges a feed's job runs over: the periods with a new or changed file."""
+    from dagster_project.defs.pipeline.jobs import snapshot_partitions_of
+
+    snapshots = snapshot_partitions_of(feed, feeds)
+    if snapshots is not None:
+        # Every date a file of the feed carries is a partition (so the UI can backfill any of
+        # them), added in date order before the run that loads the new ones.
+        dates = sorted({f.period for f in files if f.feed.name == feed.name})
+        if dates:
+            instance.add_dynamic_partitions(snapshots.name, dates)
+        return partition_ranges(list(instance.get_dynamic_partitions(snapshots.name)), set(periods))
+    # Asked key by key: listing years of daily partitions costs ~1 s a feed.
+    outside = [p for p in periods if not job.partitions_def.has_partition_key(p)]
+    if outside:
+        warnings.append(
+            f"{feed.name}: {len(outside)} file(s) before the partitions ({PARTITIONS_START_ENV_VAR}="
+            f"{settings.partitions_start}), not loaded: {outside[:3]}"
+        )
+    periods = [p for p in periods if p not in outside]
+    return [(periods[0], periods[-1])] if periods else []
+
+
+def load_partitioned_feeds(
+    settings: Settings,
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    feeds: tuple[Feed, ...],
+    files: list[InboxFile],
+    pending: list[InboxFile | Path],
+    tags: dict[str, str],
+) -> tuple[str | None, list[str]]:
+    """Step 1 of a run: each partitioned feed's job over the partitions with a new file (one
+    run per range). Returns why the loading stopped (None: it did not) and the warnings."""
+    from dagster_project.defs.pipeline.jobs import feed_keys, ingestion_job_name
+
+    warnings: list[str] = []
+    for feed in feeds:
+        job_name = ingestion_job_name(feed, feeds)
+        if job_name is None:
+            continue
+        job = defs.resolve_job_def(job_name)
+        keys = feed_keys(feed)
+        # Only the partitions with a new or changed file: a monthly run must not re-hash the history.
+        periods = sorted({f.period for f in pending if isinstance(f, InboxFile) and f.feed.name == feed.name})
+        for first, last in _ranges_to_load(settings, instance, job, feed, feeds, files, periods, warnings):
+            # Another run of this warehouse (the UI, a schedule) goes first; this one says it waits.
+            wait_for_writer_slot(instance, settings.paths.writer_pool, settings.writer_wait_seconds)
+            result = job.execute_in_process(
+                instance=instance,
+                asset_selection=keys,
+                run_config=QUIET,
+                tags={**tags, "dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
+                raise_on_error=False,
+            )
+            # A loaded feed whose checks fail goes on: the same checks are the gate of the
+            # publication below. A feed that could not be loaded stops the run.
+            if not all(_materialized(result, key) for key in keys):
+                return "ingestion failed:\n  " + "\n  ".join(f.text for f in _failures(result)), warnings
+    return None, warnings
+
+
 def _run_pipeline_locked(settings: Settings) -> RunOutcome:
     as_of = settings.as_of_date or date.today().isoformat()
     paths = settings.paths
@@ -216,7 +302,6 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
     # Loading the definitions (Dagster, dagster-dbt, the manifest, GX) takes ~2 s: only
     # once we know there is work to do.
     from dagster_project.defs import build_defs
-    from dagster_project.defs.pipeline.jobs import feed_keys, ingestion_job_name
     from dagster_project.defs.publication.sweep import SWEEP_KEY
     from dagster_project.feeds.registry import feeds
 
@@ -224,44 +309,11 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
     defs = build_defs(settings, registered)
     instance = _instance(settings)
     ours = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
-    warnings: list[str] = []
-    for feed in registered:
-        job_name = ingestion_job_name(feed, registered)
-        if job_name is None:
-            continue
-        job = defs.resolve_job_def(job_name)
-        keys = feed_keys(feed)
-        # Only the partitions with a new or changed file: a monthly run must not re-hash the history.
-        periods = sorted({f.period for f in pending if isinstance(f, InboxFile) and f.feed.name == feed.name})
-        # Asked key by key: listing years of daily partitions costs ~1 s a feed.
-        outside = [p for p in periods if not job.partitions_def.has_partition_key(p)]
-        if outside:
-            warnings.append(
-                f"{feed.name}: {len(outside)} file(s) before the partitions ({PARTITIONS_START_ENV_VAR}="
-                f"{settings.partitions_start}), not loaded: {outside[:3]}"
-            )
-        periods = [p for p in periods if p not in outside]
-        if not periods:
-            continue
-        # Another run of this warehouse (the UI, a schedule) goes first; this one says it waits.
-        wait_for_writer_slot(instance, paths.writer_pool, settings.writer_wait_seconds)
-        result = job.execute_in_process(
-            instance=instance,
-            asset_selection=keys,
-            run_config=QUIET,
-            tags={
-                **ours,
-                "dagster/asset_partition_range_start": periods[0],
-                "dagster/asset_partition_range_end": periods[-1],
-            },
-            raise_on_error=False,
-        )
-        # A loaded feed whose checks fail goes on: the same checks are the gate of the
-        # publication below. A feed that could not be loaded stops the run.
-        if not all(_materialized(result, key) for key in keys):
-            return RunOutcome(False, False, "ingestion failed:\n  " + "\n  ".join(f.text for f in _failures(result)))
+    failed, warnings = load_partitioned_feeds(settings, defs, instance, registered, scan.files, pending, ours)
+    if failed:
+        return RunOutcome(False, False, failed)
 
-    report_step("transform and publish: snapshot and steward feeds, dbt build, quality gate, publication")
+    report_step("transform and publish: steward and yearly feeds, dbt build, quality gate, publication")
     before = _publication_stamp(paths.published_db)
     wait_for_writer_slot(instance, paths.writer_pool, settings.writer_wait_seconds)
     result = defs.resolve_job_def("transform_and_publish").execute_in_process(

@@ -106,6 +106,9 @@ class Feed:
     freshness: Freshness | None = None
     demo: DemoWriter | None = None  # None: written by the shared demo world (demo/demo_data.py)
     extra: dict = field(default_factory=dict)  # feed-specific settings its parser reads
+    # A snapshot feed delivers a file per snapshot date, not one per day or month: its Dagster
+    # partitions are the dates its files carry (defs/ingestion/assets.snapshot_partitions).
+    snapshot: bool = False
 
     @property
     def pattern(self) -> re.Pattern[str]:
@@ -113,7 +116,8 @@ class Feed:
 
     @property
     def partitioned(self) -> bool:
-        """Daily and monthly feeds are Dagster-partitioned (backfills); the others load whole."""
+        """Daily and monthly feeds are Dagster-partitioned (backfills): by day or month, or, for a
+        snapshot feed, by the dates its files carry; the others load whole."""
         return self.grain in ("day", "month")
 
     @property

@@ -25,6 +25,7 @@ def csv_feed(
     description: str,
     freshness: Freshness | None = None,
     demo: DemoWriter | None = None,
+    snapshot: bool = False,
 ) -> Feed:
     """A Feed whose files are `;`-separated CSV checked by `spec`, stored in raw table `name`."""
     columns = {"source_line": "bigint", **dict.fromkeys(spec.all_columns, "varchar")}
@@ -40,6 +41,7 @@ def csv_feed(
         freshness=freshness,
         demo=demo,
         extra={"spec": spec},
+        snapshot=snapshot,
     )
 
 

@@ -35,7 +35,11 @@ def test_definitions_load_and_form_one_lineage_from_raw_to_published() -> None:
 
 def test_jobs_schedules_and_sensors_are_defined() -> None:
     repo = defs.get_repository_def()
-    assert {"ingest_monthly_feeds", "ingest_daily_feeds", "transform_and_publish"} <= set(repo.job_names)
+    # One job per snapshot feed: each asset has its own partitions, the dates its files carry.
+    snapshot_jobs = [f"ingest_{name}_snapshots" for name in ("helsenorge_offering", "kj_adoption", "veikart_subgoals")]
+    assert {"ingest_monthly_feeds", "ingest_daily_feeds", "transform_and_publish", *snapshot_jobs} <= set(
+        repo.job_names
+    )
     assert {s.name for s in repo.schedule_defs} == {
         "monthly_feeds_on_the_5th",
         "publish_on_the_5th",
@@ -44,7 +48,7 @@ def test_jobs_schedules_and_sensors_are_defined() -> None:
     assert {s.name for s in repo.sensor_defs} == {"inbox_sensor", "publish_after_ingestion", "alert_on_run_failure"}
     # Every job writes the warehouse: the writer tag names its pool (one queued run per warehouse).
     pool = Settings.from_env().paths.writer_pool
-    for job_name in ("ingest_monthly_feeds", "ingest_daily_feeds", "transform_and_publish"):
+    for job_name in ("ingest_monthly_feeds", "ingest_daily_feeds", "transform_and_publish", *snapshot_jobs):
         assert repo.get_job(job_name).tags.get("ehelse/writes-warehouse") == pool
 
 

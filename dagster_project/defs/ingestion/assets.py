@@ -3,9 +3,12 @@ alone; the two surveys together), all derived from the feed registry.
 
 Daily and monthly feeds are partitioned with a single-run backfill policy: a
 backfill of any range is one run that loads every pending file of the range
-(already-loaded files cost one hash). Ingestion writes the raw zone under per-feed
-locks; like every step that writes the warehouse it runs in the warehouse's writer
-pool (settings.WarehousePaths.writer_pool), so a run started anywhere waits for it.
+(already-loaded files cost one hash). A snapshot feed (Feed.snapshot) delivers a file
+per snapshot date, not per day: its partitions are the dates its files carry (dynamic
+partitions, added by whatever launches the load), so N files are N partitions.
+Ingestion writes the raw zone under per-feed locks; like every step that writes the
+warehouse it runs in the warehouse's writer pool (settings.WarehousePaths.writer_pool),
+so a run started anywhere waits for it.
 """
 
 import dagster as dg
@@ -85,15 +88,35 @@ def asset_key(table: str) -> dg.AssetKey:
 
 
 def partition_grain(feeds: tuple[Feed, ...]) -> Grain | None:
-    """The grain a group of feeds is partitioned by (day or month), or None (snapshot, manual)."""
+    """The grain a group of feeds is time-partitioned by (day or month), or None (snapshot, manual)."""
     grains = {f.grain for f in feeds}
     grain = next(iter(grains))
-    return grain if len(grains) == 1 and grain in PARTITIONED_GRAINS else None
+    snapshot = any(f.snapshot for f in feeds)
+    return grain if len(grains) == 1 and grain in PARTITIONED_GRAINS and not snapshot else None
+
+
+def is_snapshot_group(feeds: tuple[Feed, ...]) -> bool:
+    """Whether the asset of a group of feeds is partitioned by the dates its files carry."""
+    return all(f.snapshot for f in feeds)
+
+
+def snapshot_partitions(tables: tuple[str, ...]) -> dg.DynamicPartitionsDefinition:
+    """The partitions of a snapshot asset, one definition per asset, named after its key
+    (raw/kj_adoption: raw_kj_adoption). Its keys are the dates its files carry, added to the
+    instance by the runner before a load and by the inbox sensor with its run requests."""
+    return dg.DynamicPartitionsDefinition(name="raw_" + "_".join(tables))
+
+
+def asset_partitions(tables: tuple[str, ...], feeds: tuple[Feed, ...], start: str) -> dg.PartitionsDefinition | None:
+    """The partitions of the asset of a group of feeds: file dates, days or months, or none."""
+    if is_snapshot_group(feeds):
+        return snapshot_partitions(tables)
+    grain = partition_grain(feeds)
+    return partitions(grain, start) if grain else None
 
 
 def _ingestion_asset(tables: tuple[str, ...], feeds: tuple[Feed, ...], pool: str, start: str) -> dg.AssetsDefinition:
-    grain = partition_grain(feeds)
-    partitions_def = partitions(grain, start) if grain else None
+    partitions_def = asset_partitions(tables, feeds, start)
     specs = [
         dg.AssetSpec(
             asset_key(table),
@@ -141,6 +164,11 @@ def partitioned_keys(feeds: tuple[Feed, ...]) -> dict[Grain, list[dg.AssetKey]]:
         if (grain := partition_grain(group)) is not None:
             found.setdefault(grain, []).extend(asset_key(t) for t in tables)
     return found
+
+
+def snapshot_groups(feeds: tuple[Feed, ...]) -> dict[tuple[str, ...], tuple[Feed, ...]]:
+    """The groups of feeds whose asset is partitioned by its files' dates (one job each)."""
+    return {tables: group for tables, group in groups(feeds).items() if is_snapshot_group(group)}
 
 
 def ingestion_keys(feeds: tuple[Feed, ...]) -> list[dg.AssetKey]:

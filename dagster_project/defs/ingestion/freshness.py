@@ -1,6 +1,6 @@
 """Freshness checks derived from each feed's declared delivery cadence (Feed.freshness): how
 long ago a file of the feed was last loaded (the ledger), not when the asset last ran (a
-snapshot feed's asset runs on every publication). Non-blocking WARN checks, visible in the
+snapshot feed's asset runs only for the dates its files carry). Non-blocking WARN checks, visible in the
 UI's asset checks and in `ehelse run`'s warnings; evaluated with every publication and by the
 daily job check_feed_freshness (schedule off by default, like the others)."""
 

@@ -1,16 +1,27 @@
 """Jobs, derived from the feed registry: one ingestion job per partition grain (a
-backfill of any range is one run), and transform_and_publish for everything else.
+backfill of any range is one run), one per snapshot feed's asset (a job has one
+partitions definition, and each snapshot asset has its own: the dates its files carry),
+and transform_and_publish for everything else.
 Every job writes the warehouse, so every run carries the writer tag whose value names
 the warehouse (dagster.yaml: one queued run per value) and every writing step runs in
 the warehouse's writer pool (one run at a time, however it was started)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import dagster as dg
 
-from dagster_project.defs.ingestion.assets import asset_key, group_of, partition_grain, partitioned_keys, partitions
+from dagster_project.defs.ingestion.assets import (
+    asset_key,
+    group_of,
+    is_snapshot_group,
+    partition_grain,
+    partitioned_keys,
+    partitions,
+    snapshot_groups,
+    snapshot_partitions,
+)
 from dagster_project.feeds.base import Feed, Grain
 from dagster_project.writer_slot import WRITER_TAG_KEY
 
@@ -23,10 +34,23 @@ def writer_tags(pool: str) -> dict[str, str]:
     return {WRITER_TAG_KEY: pool}
 
 
+def snapshot_job_name(tables: tuple[str, ...]) -> str:
+    return f"ingest_{'_'.join(tables)}_snapshots"
+
+
 def ingestion_job_name(feed: Feed, feeds: tuple[Feed, ...]) -> str | None:
     """The job that loads a partitioned feed (for the runner and the sensor); None for the others."""
-    grain = partition_grain(group_of(feed, feeds))
+    group = group_of(feed, feeds)
+    if is_snapshot_group(group):
+        return snapshot_job_name(feed.table_names)
+    grain = partition_grain(group)
     return JOB_NAMES[grain] if grain else None
+
+
+def snapshot_partitions_of(feed: Feed, feeds: tuple[Feed, ...]) -> dg.DynamicPartitionsDefinition | None:
+    """The partitions to which whoever launches a load of `feed` adds its files' dates; None
+    when the feed is not a snapshot feed."""
+    return snapshot_partitions(feed.table_names) if is_snapshot_group(group_of(feed, feeds)) else None
 
 
 def feed_keys(feed: Feed) -> list[dg.AssetKey]:
@@ -38,10 +62,16 @@ def feed_keys(feed: Feed) -> list[dg.AssetKey]:
 class Jobs:
     ingestion: dict[str, dg.UnresolvedAssetJobDefinition]  # by grain
     transform_and_publish: dg.UnresolvedAssetJobDefinition
+    snapshots: dict[str, dg.UnresolvedAssetJobDefinition] = field(default_factory=dict)  # by job name
+
+    @property
+    def loading(self) -> list[dg.UnresolvedAssetJobDefinition]:
+        """Every job that loads partitioned feeds (a publication follows them)."""
+        return [*self.ingestion.values(), *self.snapshots.values()]
 
     @property
     def all(self) -> list[dg.UnresolvedAssetJobDefinition]:
-        return [*self.ingestion.values(), self.transform_and_publish]
+        return [*self.loading, self.transform_and_publish]
 
 
 def _ingestion_job(grain: Grain, keys: list[dg.AssetKey], feeds: tuple[Feed, ...], tags: dict[str, str], start: str):
@@ -55,11 +85,24 @@ def _ingestion_job(grain: Grain, keys: list[dg.AssetKey], feeds: tuple[Feed, ...
     )
 
 
+def _snapshot_job(tables: tuple[str, ...], group: tuple[Feed, ...], tags: dict[str, str]):
+    return dg.define_asset_job(
+        snapshot_job_name(tables),
+        selection=dg.AssetSelection.assets(*(asset_key(t) for t in tables)),
+        partitions_def=snapshot_partitions(tables),
+        tags={"ehelse/ingests": "snapshot", **tags},
+        description=f"Load the snapshot files of {', '.join(f.name for f in group)} for the chosen file dates "
+        "(one run for a range).",
+    )
+
+
 def build_jobs(feeds: tuple[Feed, ...], pool: str, start: str) -> Jobs:
     tags = writer_tags(pool)
     by_grain = partitioned_keys(feeds)
+    snapshots = snapshot_groups(feeds)
     partitioned = [k for keys in by_grain.values() for k in keys]
-    # Everything that is not partitioned: snapshot and manual feeds, the dbt
+    partitioned += [asset_key(t) for tables in snapshots for t in tables]
+    # Everything that is not partitioned: manual and yearly feeds, the dbt
     # build (models + tests), and the publication that the tests gate.
     transform_and_publish = dg.define_asset_job(
         TRANSFORM_AND_PUBLISH,
@@ -67,7 +110,10 @@ def build_jobs(feeds: tuple[Feed, ...], pool: str, start: str) -> Jobs:
         selection=(dg.AssetSelection.all() - dg.AssetSelection.assets(*partitioned))
         | dg.AssetSelection.checks_for_assets(*partitioned),
         tags=tags,
-        description="Load the snapshot and manual feeds, dbt build (tests are the gate), publish.",
+        description="Load the manual and yearly feeds, dbt build (tests are the gate), publish.",
     )
     ingestion = {grain: _ingestion_job(grain, keys, feeds, tags, start) for grain, keys in sorted(by_grain.items())}
-    return Jobs(ingestion, transform_and_publish)
+    snapshot_jobs = {
+        snapshot_job_name(tables): _snapshot_job(tables, group, tags) for tables, group in snapshots.items()
+    }
+    return Jobs(ingestion, transform_and_publish, snapshot_jobs)

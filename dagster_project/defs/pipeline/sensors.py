@@ -1,10 +1,12 @@
 """The inbox sensor: a run for every file whose content the ledger has not handled,
 by the same rule as `ehelse run` (warehouse/ingest.pending_files). The run key is the
-file's name and sha256, so Dagster itself never launches two runs for one content."""
+file's name and sha256, so Dagster itself never launches two runs for one content.
+The dates the files of a snapshot feed carry are its partitions: the sensor adds the ones the
+instance does not know yet with its run requests."""
 
 import dagster as dg
 
-from dagster_project.defs.pipeline.jobs import TRANSFORM_AND_PUBLISH, Jobs, ingestion_job_name
+from dagster_project.defs.pipeline.jobs import TRANSFORM_AND_PUBLISH, Jobs, ingestion_job_name, snapshot_partitions_of
 from dagster_project.feeds.base import Feed, InboxFile
 from dagster_project.feeds.hostile import scrub_identifiers
 from dagster_project.feeds.inbox import scan_inbox
@@ -40,16 +42,33 @@ def _inbox_sensor(jobs: Jobs, feeds: tuple[Feed, ...]) -> dg.SensorDefinition:
             requests.append(
                 dg.RunRequest(job_name=TRANSFORM_AND_PUBLISH, run_key="|".join(sorted(unpartitioned))[:4000])
             )
-        return dg.SensorResult(run_requests=requests)
+        new_dates = _new_snapshot_dates(context.instance, scan.files, feeds)
+        return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=new_dates)
 
     return inbox_sensor
+
+
+def _new_snapshot_dates(
+    instance: dg.DagsterInstance, files: list[InboxFile], feeds: tuple[Feed, ...]
+) -> list[dg.AddDynamicPartitionsRequest]:
+    """The dates of the snapshot files in the inbox that are not yet partitions, per asset."""
+    dates: dict[str, tuple[dg.DynamicPartitionsDefinition, set[str]]] = {}
+    for file in files:
+        if (partitions_def := snapshot_partitions_of(file.feed, feeds)) is not None:
+            dates.setdefault(partitions_def.name, (partitions_def, set()))[1].add(file.period)
+    requests = []
+    for name, (partitions_def, found) in sorted(dates.items()):
+        known = set(instance.get_dynamic_partitions(name))
+        if found - known:
+            requests.append(partitions_def.build_add_request(sorted(found - known)))
+    return requests
 
 
 def _publish_after_ingestion(jobs: Jobs) -> dg.SensorDefinition:
     @dg.run_status_sensor(
         name="publish_after_ingestion",
         run_status=dg.DagsterRunStatus.SUCCESS,
-        monitored_jobs=list(jobs.ingestion.values()),
+        monitored_jobs=jobs.loading,
         request_job=jobs.transform_and_publish,
         default_status=dg.DefaultSensorStatus.STOPPED,
     )

@@ -9,6 +9,7 @@ FEED = csv_feed(
     folder="helsenorge",
     file_pattern="helsenorge_tjenestetilbud_{period}.csv",
     grain="day",
+    snapshot=True,  # a file per snapshot date: partitioned by the dates the files carry
     spec=CsvSpec(
         columns=["kommunenummer", "tjeneste", "tilbys_fra"],
         row_rules=[

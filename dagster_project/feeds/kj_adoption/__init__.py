@@ -9,6 +9,7 @@ FEED = csv_feed(
     folder="kjernejournal",
     file_pattern="kj_innforing_{period}.csv",
     grain="day",
+    snapshot=True,  # a file per snapshot date: partitioned by the dates the files carry
     spec=CsvSpec(
         columns=["kommunenummer", "innfort_dato"],
         row_rules=[

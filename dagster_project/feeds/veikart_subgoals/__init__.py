@@ -76,6 +76,7 @@ FEED = csv_feed(
     folder="veikart",
     file_pattern="veikart_delmaal_{period}.csv",
     grain="day",
+    snapshot=True,  # a file per snapshot date: partitioned by the dates the files carry
     spec=CsvSpec(
         columns=[
             "delmaal_id",
