@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,8 +37,29 @@ from dagster_project.warehouse.working_db import attach_raw_zone
 SMALL_RANGE = ("2021-01", "2022-12")
 
 
+# A session's folders (warehouses, raw zones, Dagster instances) need about 4 GB at most; the
+# retention policy (pyproject.toml) removes a passed test's folder as it ends.
+MEMORY_TEMP_ROOT, MEMORY_TEMP_MIN_FREE = Path("/dev/shm"), 8 << 30
+TEST_TMPDIR_ENV_VAR = "EHELSE_TEST_TMPDIR"
+
+
+def _test_temp_root() -> str | None:
+    """Where the session's temporary folders go: EHELSE_TEST_TMPDIR, else /dev/shm when it is a
+    writable tmpfs with room (a run's seconds are partly SQLite commits and DuckDB checkpoints
+    waiting on the disk: about 15 % of a pipeline run here), else the default (None)."""
+    if chosen := os.environ.get(TEST_TMPDIR_ENV_VAR):
+        return chosen
+    root = MEMORY_TEMP_ROOT
+    if root.is_dir() and os.access(root, os.W_OK) and shutil.disk_usage(root).free >= MEMORY_TEMP_MIN_FREE:
+        return str(root)
+    return None
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """pytest-xdist's workers run `python -c ...`: their __main__ has neither a spec nor a file,
+    """The session's temporary folders in memory where possible (_test_temp_root); xdist's
+    workers get their folders from the controller, so only it chooses.
+
+    pytest-xdist's workers run `python -c ...`: their __main__ has neither a spec nor a file,
     which pyspark.sql.connect (imported by Great Expectations when the spark extra is installed)
     takes for a doctest run and answers with sys.exit(0), so every GX step of a run fails
     "SystemExit: 0". The worker's __main__ is given the file the worker runs (xdist's remote
@@ -46,6 +68,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # it would then ignore SIGTERM too (runner.interruptible says why), also in the tests that
     # run Dagster without the runner.
     interruptible()
+    if not os.environ.get("PYTEST_XDIST_WORKER") and config.option.basetemp is None:
+        tempfile.tempdir = _test_temp_root()  # read when pytest first makes its base folder
     main = sys.modules["__main__"]
     if os.environ.get("PYTEST_XDIST_WORKER") and main.__spec__ is None and not hasattr(main, "__file__"):
         import xdist.remote

@@ -41,6 +41,7 @@ import shutil
 import signal
 import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,6 +58,8 @@ PAUSE_ENV_VAR = "EHELSE_COMPACTION_PAUSE_AT_STEP"
 # A month's daily data is folded a week after it closed: the files of its last days, delivered
 # a day or two late, are in by then, so a month is rarely written twice.
 DATA_GRACE_DAYS = 7
+# A month after every entry's month (YYYYMM): "fold up to here" means every month.
+OPEN_END = "999999"
 
 
 @dataclass
@@ -109,6 +112,23 @@ def compact(zone: RawZone, now: datetime, retention_days: int | None = None) -> 
     return report
 
 
+def fold_ledger(zone: RawZone) -> int:
+    """Fold every month's ledger entries into one file each, the running month's included;
+    returns the number of files folded. Called after each ingestion run: a first load or a
+    backfill writes one entry per file, and every reader of the ledger (each check, each
+    connection that attaches the raw zone) would otherwise read each entry's file footer,
+    again and again within the same run. The same fold as compact's, so equally kill-safe."""
+    if not ledger.has_entries(zone):
+        return 0
+    report = CompactionReport()
+    con = duckdb.connect()
+    try:
+        _compact_ledger(zone, con, OPEN_END, report, lambda what: None)
+    finally:
+        con.close()
+    return report.ledger_files_folded
+
+
 def _family_of(table: str) -> str:
     from dagster_project.feeds.registry import feeds
 
@@ -126,7 +146,11 @@ def _entry_month(path: Path) -> str | None:
 
 
 def _compact_ledger(
-    zone: RawZone, con: duckdb.DuckDBPyConnection, closed_before: str, report: CompactionReport, step: _Steps
+    zone: RawZone,
+    con: duckdb.DuckDBPyConnection,
+    closed_before: str,
+    report: CompactionReport,
+    step: Callable[[str], None],
 ) -> None:
     by_month: dict[str, list[Path]] = {}
     for path in sorted(zone.ledger_dir.glob("*.parquet")):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from dagster_project.defs import build_defs
 from dagster_project.defs.pipeline.jobs import WRITER_TAG_KEY
@@ -16,6 +17,7 @@ from dagster_project.feeds.registry import feeds
 from dagster_project.resources import WarehouseResource
 from dagster_project.runner import load_partitioned_feeds, partition_ranges
 from dagster_project.settings import Settings
+from dagster_project.warehouse import ledger
 from dagster_project.warehouse.ingest import pending_files
 
 ADOPTION = dg.AssetKey(["raw", "kj_adoption"])
@@ -115,3 +117,26 @@ def test_the_inbox_sensor_adds_the_file_dates_and_a_ui_backfill_of_them_material
             instance=instance, resources={"warehouse": WarehouseResource.from_settings(settings)}, definitions=defs
         ) as context:
             assert sensor(context).dynamic_partitions_requests == []
+
+
+def test_an_ingestion_run_leaves_the_ledger_one_file_a_month_and_its_fingerprint_unchanged(
+    tmp_path: Path, dagster_instance: Path
+) -> None:
+    """A load writes one ledger entry per file; the run folds them into one file a month (the
+    running month's too), so the checks and the transformation after it read one ledger file,
+    not one per file loaded; the fold changes neither what the ledger says nor its fingerprint."""
+    settings = _settings(tmp_path, DATES)
+    defs = build_defs(settings)
+    with dg.DagsterInstance.from_config(str(dagster_instance)) as instance:
+        _load_as_ehelse_run_does(settings, defs, instance)
+    zone = settings.paths.raw_zone
+    [folded] = [p.name for p in zone.ledger_dir.glob("*.parquet") if p.name != "_schema.parquet"]
+    assert folded.startswith(ledger.COMPACTED_PREFIX)
+    with duckdb.connect() as con:
+        entries = con.execute(
+            f"select finished_at, load_id, file_name from read_parquet('{zone.ledger_dir / '*.parquet'}')"
+        ).fetchall()
+    assert sorted(name for _, _, name in entries) == [f"kj_innforing_{day}.csv" for day in DATES]
+    names = [ledger.entry_file_name(finished_at, load_id) for finished_at, load_id, _ in entries]
+    # As if each entry were still its own file beside the schema file.
+    assert ledger.state_fingerprint(zone) == ledger.names_digest([*names, "_schema.parquet"])

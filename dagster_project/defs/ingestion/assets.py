@@ -18,6 +18,7 @@ from dagster_project.feeds.inbox import scan_inbox
 from dagster_project.presentation.progress import report_files
 from dagster_project.resources import WarehouseResource
 from dagster_project.warehouse.clock import clock_from_setting
+from dagster_project.warehouse.compaction import fold_ledger
 from dagster_project.warehouse.ingest import LoadOutcome, ingest_files, parsing_connection, record_unmatched
 
 PARTITIONED_GRAINS: tuple[Grain, ...] = ("month", "day")
@@ -77,6 +78,8 @@ def load_feeds(
         ]
     finally:
         con.close()
+    if any(o.status != "skipped" for o in outcomes):
+        fold_ledger(zone)  # the run's checks and the transformation read the ledger next
     for o in outcomes:
         if o.status == "rejected":
             context.log.error(f"rejected {o.file_name}: {o.reason}")
