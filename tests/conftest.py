@@ -20,7 +20,7 @@ from filelock import FileLock
 
 from dagster_project.demo.demo_data import DemoConfig, generate
 from dagster_project.feeds.base import InboxFile
-from dagster_project.runner import interruptible
+from dagster_project.runner import RunOutcome, interruptible
 from dagster_project.settings import (
     DAGSTER_HOME_DIR,
     DAGSTER_HOME_ENV_VAR,
@@ -168,20 +168,33 @@ def warehouse_env(demo_inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
     return warehouse
 
 
+def publish_once(root: Path) -> RunOutcome:
+    """One `run_pipeline()` of `<root>/inbox` into an empty warehouse `<root>/warehouse`, recorded
+    in a fresh Dagster instance `<root>/dagster_home`, with no acceptances; its outcome."""
+    from dagster_project.runner import run_pipeline
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(INBOX_ENV_VAR, str(root / "inbox"))
+        patch.setenv(WAREHOUSE_ENV_VAR, str(root / "warehouse"))
+        patch.setenv(DAGSTER_HOME_ENV_VAR, str(instance_copy(root / "dagster_home")))
+        patch.delenv("EHELSE_ACCEPTANCES", raising=False)
+        return run_pipeline()
+
+
+def generate_gate_inbox(inbox: Path, days_a_month: int) -> None:
+    """The gate's small inbox: 2022, with only the first `days_a_month` lookup logs of each month."""
+    generate(DemoConfig(inbox=inbox, first_month="2022-01", last_month="2022-12", lookups_per_day=20))
+    for path in (inbox / "kjernejournal").glob("kj_oppslag_*.jsonl.gz"):
+        if int(path.name[-11:-9]) > days_a_month:
+            path.unlink()
+
+
 def build_demo_publication(root: Path, inbox_template: Path) -> None:
     """The generated inbox (SMALL_RANGE) in `<root>/inbox`, published once from an empty warehouse
     in `<root>/warehouse`, recorded in the Dagster instance `<root>/dagster_home`;
     `<root>/outcome.json` is the run's RunOutcome (ok, published, message)."""
-    from dagster_project.runner import run_pipeline
-
-    inbox, warehouse = root / "inbox", root / "warehouse"
-    shutil.copytree(inbox_template, inbox)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(INBOX_ENV_VAR, str(inbox))
-        patch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
-        patch.setenv(DAGSTER_HOME_ENV_VAR, str(instance_copy(root / "dagster_home")))
-        patch.delenv("EHELSE_ACCEPTANCES", raising=False)
-        outcome = run_pipeline()
+    shutil.copytree(inbox_template, root / "inbox")
+    outcome = publish_once(root)
     (root / "outcome.json").write_text(json.dumps(dataclasses.asdict(outcome)), encoding="utf-8")
 
 
@@ -218,19 +231,8 @@ def demo_published_env(
 def build_gate_template(root: Path) -> None:
     """A small inbox (2022, one week of lookup logs a month) in `<root>/inbox` and a warehouse that
     published it once in `<root>/warehouse` (recorded in the Dagster instance `<root>/dagster_home`)."""
-    from dagster_project.runner import run_pipeline
-
-    inbox, warehouse = root / "inbox", root / "warehouse"
-    generate(DemoConfig(inbox=inbox, first_month="2022-01", last_month="2022-12", lookups_per_day=20))
-    for path in (inbox / "kjernejournal").glob("kj_oppslag_*.jsonl.gz"):
-        if int(path.name[-11:-9]) > 7:
-            path.unlink()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(INBOX_ENV_VAR, str(inbox))
-        patch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
-        patch.setenv(DAGSTER_HOME_ENV_VAR, str(instance_copy(root / "dagster_home")))
-        patch.delenv("EHELSE_ACCEPTANCES", raising=False)
-        outcome = run_pipeline()
+    generate_gate_inbox(root / "inbox", days_a_month=7)
+    outcome = publish_once(root)
     assert outcome.ok and outcome.published, outcome.message
 
 

@@ -15,13 +15,12 @@ import duckdb
 import openpyxl
 import pytest
 
-from dagster_project.demo.demo_data import DemoConfig, generate
 from dagster_project.open_data.cube import served_cells
 from dagster_project.open_data.tables import load_publication
 from dagster_project.publication.disclosure_audit import AuditResult, audit_publications
 from dagster_project.publication.publish import archived_publications, open_publication
-from dagster_project.settings import DAGSTER_HOME_ENV_VAR, INBOX_ENV_VAR, WAREHOUSE_ENV_VAR, WarehousePaths
-from tests.conftest import instance_copy
+from dagster_project.settings import WarehousePaths
+from tests.conftest import generate_gate_inbox, publish_once
 
 
 @contextmanager
@@ -106,23 +105,12 @@ def test_no_withheld_cell_comes_back_from_everything_published(gate_templates: t
 def trapped_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The test inbox (as gate_templates builds it) with the disclosure traps planted, published
     once. The one full run here: the test data has no small PLL or survey cells of its own."""
-    from dagster_project.runner import run_pipeline
-
     root = tmp_path_factory.mktemp("disclosure_traps")
-    inbox, warehouse = root / "inbox", root / "warehouse"
-    generate(DemoConfig(inbox=inbox, first_month="2022-01", last_month="2022-12", lookups_per_day=20))
-    for path in (inbox / "kjernejournal").glob("kj_oppslag_*.jsonl.gz"):
-        if int(path.name[-11:-9]) > 3:
-            path.unlink()
-    plant_disclosure_traps(inbox)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(INBOX_ENV_VAR, str(inbox))
-        patch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
-        patch.setenv(DAGSTER_HOME_ENV_VAR, str(instance_copy(root / "dagster_home")))
-        patch.delenv("EHELSE_ACCEPTANCES", raising=False)
-        outcome = run_pipeline()
+    generate_gate_inbox(root / "inbox", days_a_month=3)
+    plant_disclosure_traps(root / "inbox")
+    outcome = publish_once(root)
     assert outcome.ok and outcome.published, outcome.message
-    return warehouse
+    return root / "warehouse"
 
 
 @pytest.mark.slow(seconds=160)

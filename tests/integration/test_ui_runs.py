@@ -16,16 +16,7 @@ from dagster_project.defs.publication.sweep import SWEEP_KEY
 from dagster_project.gate import quality
 from dagster_project.settings import PROJECT_ROOT, Settings
 from dagster_project.warehouse import ledger
-
-
-def _restate_usage(inbox: Path) -> None:
-    """A changed version of an already loaded file (2022-06): the old version becomes superseded."""
-    path = inbox / "helsenorge" / "helsenorge_bruk_2022-06.csv"
-    lines = path.read_text(encoding="utf-8").splitlines()
-    fields = lines[1].split(";")
-    fields[3] = str(int(fields[3]) + 7)
-    lines[1] = ";".join(fields)
-    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+from tests.integration.fault_checks import restate_usage
 
 
 def test_runs_launched_as_the_ui_does_hold_the_pool_carry_the_tag_and_sweep(
@@ -35,7 +26,7 @@ def test_runs_launched_as_the_ui_does_hold_the_pool_carry_the_tag_and_sweep(
     monkeypatch.setenv("EHELSE_RAW_RETENTION_DAYS", "0")
     settings = Settings.from_env()
     pool = settings.paths.writer_pool
-    _restate_usage(inbox)
+    restate_usage(inbox)
     versions_before = sorted(settings.paths.raw_zone.root.rglob("helsenorge_usage/period=2022-06/*/*.parquet"))
     defs = build_defs(settings)
     with dg.DagsterInstance.from_config(str(dagster_instance)) as instance:
