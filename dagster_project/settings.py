@@ -22,6 +22,11 @@ from dagster_project.warehouse.spark_cluster import parse_spark_url
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 SEEDS_DIR = DBT_PROJECT_DIR / "seeds"
+# The pipeline's manifest in a target folder of its own, written only by prepare_manifest (under
+# a lock): dbt run by hand (`ehelse dbt ...`, `make docs`) writes target/manifest.json, and a run
+# that read that file while another process rewrote it failed (JSONDecodeError at publication).
+DBT_PIPELINE_TARGET = Path("target") / "pipeline"
+DBT_PIPELINE_MANIFEST = DBT_PROJECT_DIR / DBT_PIPELINE_TARGET / "manifest.json"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 # The project's Dagster instance (dagster.yaml committed, its storage local): `make dev` shows
 # what `ehelse run` recorded there.

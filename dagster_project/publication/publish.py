@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.settings import DBT_PROJECT_DIR, DEFAULT_ARCHIVE_MONTHS, WarehousePaths
+from dagster_project.settings import DBT_PIPELINE_MANIFEST, DEFAULT_ARCHIVE_MONTHS, WarehousePaths
 from dagster_project.warehouse import ledger
 from dagster_project.warehouse.faults import ResourceFailure, resource_guard
 from dagster_project.warehouse.working_db import attach_raw_zone
@@ -62,8 +62,6 @@ FORBIDDEN_COLUMNS = re.compile(r"fnr|fodselsnummer|hpr|pseudonym|respondent|pasi
 # DuckDB 1.4.2; BI drivers lag). The marts need nothing newer than the v1.0.0 format (plain
 # types, comments), which every 1.x and 2.x reader opens.
 PUBLISHED_STORAGE_VERSION = "v1.0.0"
-# dbt's descriptions of the marts, parsed by dagster-dbt at start-up (ensure_manifest).
-DBT_MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 # The tables the publication writes itself (not dbt models), described as in outputs.md.
 PUBLICATION_TABLE_COMMENTS = {
     "publication_log": "One row per publication: when, how many files, quarantined rows and checks behind it.",
@@ -339,7 +337,7 @@ def _connect_new_publication(path: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), config={"storage_compatibility_version": PUBLISHED_STORAGE_VERSION})
 
 
-def dbt_descriptions(manifest: Path = DBT_MANIFEST) -> dict[str, tuple[str, dict[str, str]]]:
+def dbt_descriptions(manifest: Path = DBT_PIPELINE_MANIFEST) -> dict[str, tuple[str, dict[str, str]]]:
     """{table: (description, {column: description})} of dbt's marts models, from the manifest."""
     if not manifest.exists():
         log.warning("no dbt manifest at %s: the published tables carry no descriptions", manifest)

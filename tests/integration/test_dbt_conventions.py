@@ -4,16 +4,20 @@ published mart."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 from collections import defaultdict
 from pathlib import Path
 
 import duckdb
 import pytest
+
+from dagster_project.publication import publish
 
 from dagster_project.defs.transform.assets import dbt_project, prepare_manifest
 from dagster_project.feeds.registry import feeds as feeds_
@@ -32,6 +36,21 @@ def manifest() -> dict:
     project = dbt_project()
     prepare_manifest(project, Settings.from_env().dbt_vars())
     return json.loads(Path(project.manifest_path).read_text())
+
+
+def test_a_dbt_command_run_by_hand_leaves_the_manifest_a_run_reads_alone(manifest: dict) -> None:
+    """`ehelse dbt parse` (like `ehelse dbt docs generate`, or a build by hand beside a run) writes
+    dbt's own target/manifest.json. The manifest a run builds from and publishes the marts'
+    descriptions from is another file, so a run never reads one half-written by a command beside
+    it (seen in the suite: a run refused at publication with a JSONDecodeError)."""
+    pipeline_manifest = dbt_project().manifest_path
+    assert inspect.signature(publish.dbt_descriptions).parameters["manifest"].default == pipeline_manifest
+    before = pipeline_manifest.stat().st_mtime_ns
+    ehelse = Path(sys.executable).parent / "ehelse"
+    done = subprocess.run([str(ehelse), "dbt", "parse"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert (DBT_PROJECT_DIR / "target" / "manifest.json").stat().st_mtime_ns > before  # the command wrote its own
+    assert pipeline_manifest.stat().st_mtime_ns == before
 
 
 def test_every_model_has_a_primary_key_test(manifest: dict) -> None:

@@ -23,7 +23,7 @@ from dagster_project.presentation.progress import DbtBuildProgress, dbt_lines_sh
 from dagster_project.publication.publish import first_unpublished_day, write_build_summary
 from dagster_project.resources import WarehouseResource
 from dagster_project.resources.dbt import EhelseDbtCliResource
-from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, SPARK_THRIFT_TARGET
+from dagster_project.settings import DBT_EXECUTABLE, DBT_PIPELINE_TARGET, DBT_PROJECT_DIR, SPARK_THRIFT_TARGET
 from dagster_project.warehouse import spark_cluster, spark_outputs, working_db
 from dagster_project.warehouse.damaged import DamagedRawFile, damaged_file
 from dagster_project.warehouse.faults import resource_failure_in_output
@@ -33,7 +33,7 @@ _DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "
 
 
 def dbt_project() -> DbtProject:
-    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    return DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target_path=DBT_PIPELINE_TARGET)
 
 
 def manifest_is_stale(project: DbtProject) -> bool:
@@ -53,8 +53,8 @@ def manifest_is_stale(project: DbtProject) -> bool:
 def prepare_manifest(project: DbtProject, dbt_vars: Mapping[str, object]) -> None:
     """`dbt parse` when the project changed since the last manifest (dagster-dbt's
     prepare_if_dev, but also outside `dagster dev`: `ehelse run` needs it too). Under a lock: two
-    processes of one checkout (two warehouses' runs, parallel test workers) must not write
-    target/manifest.json at once, nor read it half-written."""
+    processes of one checkout (two warehouses' runs, parallel test workers) must not write the
+    pipeline's manifest (settings.DBT_PIPELINE_MANIFEST) at once, nor read it half-written."""
     target = project.project_dir / project.target_path
     target.mkdir(parents=True, exist_ok=True)
     with FileLock(target / "parse.lock"):
