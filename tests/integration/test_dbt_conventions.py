@@ -17,11 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.publication import publish
-
 from dagster_project.defs.transform.assets import dbt_project, prepare_manifest
 from dagster_project.feeds.registry import feeds as feeds_
 from dagster_project.feeds.registry import raw_tables
+from dagster_project.publication import publish
 from dagster_project.publication.publish import PUBLISHED_TABLES
 from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, PROJECT_ROOT, Settings, WarehousePaths
 
