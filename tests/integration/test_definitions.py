@@ -8,8 +8,9 @@ import pytest
 
 from dagster_project.definitions import defs
 from dagster_project.defs import build_defs
+from dagster_project.defs.transform.assets import dbt_project
 from dagster_project.resources import WarehouseResource
-from dagster_project.settings import PROJECT_ROOT, Settings
+from dagster_project.settings import Settings
 
 
 def test_definitions_load_and_form_one_lineage_from_raw_to_published() -> None:
@@ -28,7 +29,7 @@ def test_definitions_load_and_form_one_lineage_from_raw_to_published() -> None:
     )
     assert groups[dg.AssetKey(["raw", "load_ledger"])] == "raw"
     # Every model has an owner in meta (dbt_project.yml, once), as the manifest the definitions read says.
-    manifest = json.loads((PROJECT_ROOT / "dbt_project" / "target" / "manifest.json").read_text())
+    manifest = json.loads(dbt_project().manifest_path.read_text())
     models = [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
     assert models and all(n["config"]["meta"].get("owner") == "team:analytics-engineering" for n in models)
 
