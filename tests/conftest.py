@@ -11,6 +11,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -349,8 +350,13 @@ def expected_seconds(item: pytest.Item) -> float:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The tests marked slow first, the longest first of all, the rest in collection order: `make
-    test` hands whole files to the workers in this order (--dist loadfile --no-loadscope-reorder;
-    xdist's default reorder puts the files with the most tests first), and a long test started
-    last would run alone at the end while the other worker idles."""
-    items.sort(key=lambda item: -expected_seconds(item))
+    """The files whose marked tests cost most first, each file's tests together and its longest
+    first, the rest in collection order: `make test` hands whole files to the workers in this
+    order (--dist loadfile --no-loadscope-reorder; xdist's default reorder puts the files with
+    the most tests first), and a long file started last would run alone at the end while the
+    other worker idles. A file of many one-minute runs (the quality gate's) costs as much as
+    one long test."""
+    file_seconds: dict[Path, float] = defaultdict(float)
+    for item in items:
+        file_seconds[item.path] += expected_seconds(item)
+    items.sort(key=lambda item: (-file_seconds[item.path], -expected_seconds(item)))

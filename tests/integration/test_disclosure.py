@@ -113,7 +113,7 @@ def trapped_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "warehouse"
 
 
-@pytest.mark.slow(seconds=160)
+@pytest.mark.slow(seconds=95)
 @pytest.mark.xdist_group("trapped_warehouse")  # its module fixture runs the pipeline: once, on one worker
 def test_no_withheld_cell_comes_back_from_hostile_small_cells(trapped_warehouse: Path) -> None:
     """Small PLL counts everywhere (Utsira's 4 among them) published in two tables, and a survey

@@ -180,7 +180,7 @@ def _sqlite_text(path: Path) -> str:
         con.close()
 
 
-@pytest.mark.slow(seconds=130)
+@pytest.mark.slow(seconds=80)
 def test_no_identifier_planted_anywhere_reaches_any_file_the_run_writes(
     published_env, tmp_path, monkeypatch, capfd, caplog
 ):

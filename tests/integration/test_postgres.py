@@ -74,6 +74,7 @@ def postgres_server():
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.mark.slow(seconds=65)
 @NEEDS_POSTGRES
 def test_publication_loads_postgres_atomically_for_a_read_only_role(
     published_env, postgres_server: str, monkeypatch: pytest.MonkeyPatch

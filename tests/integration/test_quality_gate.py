@@ -116,6 +116,7 @@ def test_the_steward_view_keeps_the_published_gate_and_the_refusal_after_a_parti
     assert "2022-06 erstattet " in page and "færre besøk" in page  # the restatement, named
 
 
+@pytest.mark.slow(seconds=65)
 def test_an_accepted_failure_publishes_with_the_acceptance_on_record(
     published_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -185,6 +186,7 @@ def test_a_negative_count_is_quarantined_and_publishes_with_a_warning(warned_pub
     assert "line 6" in report or "  6  " in report
 
 
+@pytest.mark.slow(seconds=55)
 def test_a_survey_answer_code_8_fails_the_survey_and_blocks_publication(published_env) -> None:
     inbox, warehouse = published_env
     published = WarehousePaths(warehouse).published_db
@@ -206,6 +208,7 @@ def test_a_survey_answer_code_8_fails_the_survey_and_blocks_publication(publishe
     assert "answer_outside_scale" in report
 
 
+@pytest.mark.slow(seconds=55)
 def test_a_target_without_baseline_is_a_warning_that_still_publishes(published_env) -> None:
     inbox, warehouse = published_env
     # 5.1 (pilot 2023) has a target of 85 % but no baseline in the plan; a steward reports a value.
@@ -224,6 +227,7 @@ def test_a_target_without_baseline_is_a_warning_that_still_publishes(published_e
     assert status == (72.0, "no_target")
 
 
+@pytest.mark.slow(seconds=55)
 def test_a_reader_holding_the_file_open_neither_blocks_nor_sees_a_mix(published_env) -> None:
     inbox, warehouse = published_env
     published = WarehousePaths(warehouse).published_db

@@ -37,7 +37,7 @@ def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
         con.close()
 
 
-@pytest.mark.slow(seconds=190)
+@pytest.mark.slow(seconds=160)
 def test_a_status_as_of_a_past_date_is_what_a_run_as_of_that_date_publishes(published_env) -> None:
     inbox, warehouse = published_env
     paths = WarehousePaths(warehouse)
