@@ -32,10 +32,9 @@ def _load(inbox: Path, paths: WarehousePaths, *only: Path):
     one file's rules need not load the demo inbox's two years."""
     scan = scan_inbox(inbox)
     con = parsing_connection()
-    if only:
-        outcomes = ingest_files(con, paths.raw_zone, [f for f in scan.files if f.path in only])
-    else:
-        outcomes = ingest_files(con, paths.raw_zone, scan.files)
+    files = [f for f in scan.files if f.path in only] if only else scan.files
+    outcomes = ingest_files(con, paths.raw_zone, files)
+    if not only:
         outcomes += [record_unmatched(con, paths.raw_zone, p, inbox) for p in scan.unmatched]
     con.close()
     return outcomes
