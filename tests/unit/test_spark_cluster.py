@@ -116,3 +116,16 @@ def test_down_stops_every_recorded_process_of_the_cluster_whatever_its_role(tmp_
         for p in ours.values():
             p.kill()
             p.wait()
+
+
+def test_a_cluster_statement_still_running_is_polled_every_second() -> None:
+    """dbt-spark's thrift method sleeps `poll_interval` seconds between polls of a running
+    statement (5 by default): a one-second statement would cost five. Read as dbt-spark reads it."""
+    from dbt.adapters.spark.connections import SparkCredentials
+
+    target = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["ehelse"]["outputs"][SPARK_THRIFT_TARGET]
+    rendered = {**target, "host": "127.0.0.1", "port": 10000}  # the two fields the run's --vars fill in
+    rendered.pop("type"), rendered.pop("threads")
+    credentials = SparkCredentials.from_dict(SparkCredentials.translate_aliases(rendered))
+    assert credentials.method == "thrift"
+    assert credentials.poll_interval == 1
