@@ -148,6 +148,11 @@ class WarehousePaths:
         return self.root / "dbt_build_summary.json"
 
     @property
+    def unit_tests_passed(self) -> Path:
+        """The dbt project (and target) whose unit tests all passed here last (gate/dbt_tests.py)."""
+        return self.root / "dbt_unit_tests_passed"
+
+    @property
     def report(self) -> Path:
         """The council's status report, rendered from published.duckdb."""
         return self.root / "status_report.html"

@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -129,3 +130,26 @@ def record(con: duckdb.DuckDBPyConnection, tests: list[FailedTest], run_id: str 
 
 def failure_message(tests: list[FailedTest]) -> str:
     return "; ".join(test.describe() for test in tests)
+
+
+# dbt's unit tests check the formulas' SQL on fixed inputs written in the project: their verdict
+# changes only with the project (or the target that runs it), never with the data. A build of a
+# project whose unit tests already passed on this warehouse leaves them out, as dbt advises for
+# production; any change to the models, macros, seeds, dbt_project.yml or min_cell_count runs them again.
+SKIP_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
+
+
+def unit_tests_already_passed(stamp_file: Path, stamp: str) -> bool:
+    """Whether the unit tests of this project (`stamp`: target and project fingerprint) all
+    passed in an earlier build of this warehouse."""
+    return stamp_file.exists() and stamp_file.read_text(encoding="utf-8") == stamp
+
+
+def record_unit_tests(
+    stamp_file: Path, stamp: str, run_results: Mapping[str, Any], manifest: Mapping[str, Any]
+) -> None:
+    """Remember `stamp` when the build ran every unit test of the project and each passed (a
+    build of a selection from the UI may have run only some)."""
+    ran = {r["unique_id"]: r["status"] for r in run_results["results"] if r["unique_id"].startswith("unit_test.")}
+    if ran and set(ran) == set(manifest.get("unit_tests", {})) and set(ran.values()) == {"pass"}:
+        stamp_file.write_text(stamp, encoding="utf-8")

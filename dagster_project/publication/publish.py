@@ -145,9 +145,14 @@ class Publication:
 
 
 def write_build_summary(paths: WarehousePaths, run_results: dict) -> None:
-    """Tests run and failed in the last dbt build, for the publication log."""
+    """Tests run and failed in the last dbt build, for the publication log; and how many unit
+    tests it ran (none when the project's had passed already: gate/dbt_tests.py)."""
     tests = [r for r in run_results["results"] if r["unique_id"].startswith("test.")]
-    summary = {"tests_run": len(tests), "tests_failed": sum(r["status"] in ("fail", "error") for r in tests)}
+    summary = {
+        "tests_run": len(tests),
+        "tests_failed": sum(r["status"] in ("fail", "error") for r in tests),
+        "unit_tests_run": sum(r["unique_id"].startswith("unit_test.") for r in run_results["results"]),
+    }
     paths.build_summary.write_text(json.dumps(summary))
 
 

@@ -87,3 +87,48 @@ def test_a_test_whose_query_cannot_run_is_still_named(tmp_path):
     message = dbt_tests.failure_message(tests)
     assert message.startswith("dbt test unique_stg_kjernejournal__lookups_lookup_id failed on stg_kjernejournal")
     assert "rule unique(lookup_id)" in message
+
+
+UNIT_TESTS = ("unit_test.ehelse.fct_measure_value.ratio", "unit_test.ehelse.measure_status.direction")
+
+
+def _unit_results(*statuses: str) -> dict:
+    return {
+        "results": [{"unique_id": "model.ehelse.fct_measure_value", "status": "success"}]
+        + [{"unique_id": uid, "status": status} for uid, status in zip(UNIT_TESTS, statuses, strict=False)]
+    }
+
+
+def test_unit_tests_are_left_out_only_after_all_of_the_same_project_passed(tmp_path) -> None:
+    stamp_file, manifest = tmp_path / "passed", {"unit_tests": dict.fromkeys(UNIT_TESTS, {})}
+    assert not dbt_tests.unit_tests_already_passed(stamp_file, "duckdb abc")  # never run here
+    dbt_tests.record_unit_tests(stamp_file, "duckdb abc", _unit_results("pass"), manifest)  # one of two ran
+    assert not dbt_tests.unit_tests_already_passed(stamp_file, "duckdb abc")
+    dbt_tests.record_unit_tests(stamp_file, "duckdb abc", _unit_results("pass", "fail"), manifest)
+    assert not dbt_tests.unit_tests_already_passed(stamp_file, "duckdb abc")
+    dbt_tests.record_unit_tests(stamp_file, "duckdb abc", _unit_results("pass", "pass"), manifest)
+    assert dbt_tests.unit_tests_already_passed(stamp_file, "duckdb abc")
+    assert not dbt_tests.unit_tests_already_passed(stamp_file, "duckdb abd")  # another project
+    assert not dbt_tests.unit_tests_already_passed(stamp_file, "spark abc")  # another engine
+    # A build without them (they had passed) leaves the record as it was.
+    dbt_tests.record_unit_tests(stamp_file, "duckdb abc", _unit_results(), manifest)
+    assert dbt_tests.unit_tests_already_passed(stamp_file, "duckdb abc")
+
+
+def test_a_changed_unit_test_or_model_changes_the_project_stamp(tmp_path) -> None:
+    import shutil
+
+    from dagster_project.settings import DBT_PROJECT_DIR
+    from dagster_project.warehouse.known_status import project_fingerprint
+
+    project = tmp_path / "dbt_project"
+    project.mkdir()
+    for name in ("dbt_project.yml", "models", "macros", "seeds"):
+        source = DBT_PROJECT_DIR / name
+        (shutil.copy2 if source.is_file() else shutil.copytree)(source, project / name)
+    before = project_fingerprint(project, {"min_cell_count": 5})
+    unit_tests = next((project / "models").rglob("*unit_tests.yml"))
+    unit_tests.write_text(unit_tests.read_text() + "\n# a changed expectation\n")
+    changed = project_fingerprint(project, {"min_cell_count": 5})
+    assert changed != before
+    assert project_fingerprint(project, {"min_cell_count": 3}) != changed

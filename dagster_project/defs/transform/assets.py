@@ -27,7 +27,7 @@ from dagster_project.settings import DBT_EXECUTABLE, DBT_PIPELINE_TARGET, DBT_PR
 from dagster_project.warehouse import spark_cluster, spark_outputs, working_db
 from dagster_project.warehouse.damaged import DamagedRawFile, damaged_file
 from dagster_project.warehouse.faults import resource_failure_in_output
-from dagster_project.warehouse.known_status import refresh_known_statuses
+from dagster_project.warehouse.known_status import project_fingerprint, refresh_known_statuses
 
 _DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
 
@@ -217,7 +217,10 @@ def build_dbt_assets(project: DbtProject, pool: str) -> dg.AssetsDefinition:
             warehouse.paths.root, warehouse.paths.raw_zone, DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_vars
         ):
             context.log.info(f"statuses as known on {known_on} computed in {seconds:.0f} s")
-        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+        unit_tests_stamp = f"{warehouse.dbt_target} {project_fingerprint(DBT_PROJECT_DIR, dbt_vars)}"
+        unit_tests_passed = dbt_tests.unit_tests_already_passed(warehouse.paths.unit_tests_passed, unit_tests_stamp)
+        skip_unit_tests = dbt_tests.SKIP_UNIT_TESTS if unit_tests_passed else ()
+        invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars), *skip_unit_tests], context=context)
         # dagster-dbt's fetch_row_counts() keeps dbt-duckdb's connection open in this
         # process, which then refuses our own connections to the file; count here instead.
         events = []
@@ -242,6 +245,9 @@ def build_dbt_assets(project: DbtProject, pool: str) -> dg.AssetsDefinition:
         # The publication step reports how many tests guarded it.
         run_results = invocation.get_artifact("run_results.json")
         write_build_summary(warehouse.paths, run_results)
+        dbt_tests.record_unit_tests(
+            warehouse.paths.unit_tests_passed, unit_tests_stamp, run_results, invocation.manifest
+        )
         report_step(dbt_summary(run_results))
 
     return ehelse_dbt_models
