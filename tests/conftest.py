@@ -252,10 +252,12 @@ def gate_templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
 
 
 def build_warned_publication(root: Path, template: tuple[Path, Path]) -> None:
-    """A copy of the published template after one `ehelse run` on an inbox with a negative count in
-    helsenorge_bruk_2022-09.csv (line 6): quarantined at ingestion, the warn rule no_quarantined_rows
-    fails, and it publishes. `<root>/published_before.sha256` is the template's publication,
-    `<root>/run.out` the exit code and what the run printed."""
+    """A copy of the published template after one `ehelse run` on an inbox with two warnings, and
+    it publishes: a negative count in helsenorge_bruk_2022-09.csv (line 6), quarantined at
+    ingestion (the warn rule no_quarantined_rows fails), and a steward's value for 5.1, whose
+    target has no baseline in the plan (the warn rule target_has_baseline fails).
+    `<root>/published_before.sha256` is the template's publication, `<root>/run.out` the exit
+    code and what the run printed."""
     from dagster_project import cli
     from tests.integration.test_quality_gate import edit_usage
 
@@ -269,6 +271,9 @@ def build_warned_publication(root: Path, template: tuple[Path, Path]) -> None:
         rows[5][3] = "-12"
 
     edit_usage(inbox, "2022-09", negative)
+    # 5.1 (pilot 2023) has a target of 85 % but no baseline in the plan; a steward reports a value.
+    manual = inbox / "manual" / "indikator_observasjoner.csv"
+    manual.write_bytes(manual.read_bytes() + "5.1;2025;72;Helsedirektoratet;Utprøving\r\n".encode())
     printed = io.StringIO()
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
         patch.setenv(INBOX_ENV_VAR, str(inbox))
@@ -281,7 +286,7 @@ def build_warned_publication(root: Path, template: tuple[Path, Path]) -> None:
 
 @pytest.fixture(scope="session")
 def warned_publication(gate_templates: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One run shared by the tests of a publication with a warning (the quality gate's verdict, the
+    """One run shared by the tests of a publication with warnings (the quality gate's verdicts, the
     steward's page): built once for the session; read it through warned_env (a private copy)."""
     return built_once(
         tmp_path_factory, "warned_publication", lambda root: build_warned_publication(root, gate_templates)
