@@ -59,12 +59,10 @@ class RunOutcome:
 
 def project_fingerprint(settings: Settings) -> str:
     """Hash of everything besides the inbox that changes what would be published: the dbt
-    project, the suites, the stewards' acceptance file, the settings dbt is given and
-    the publication targets."""
+    project, the suites, the stewards' acceptance file and the settings dbt is given (a
+    PostgreSQL target is owed a load, not a build: _postgres_fingerprint)."""
     digest = hashlib.sha256()
     roots = [DBT_PROJECT_DIR / name for name in _FINGERPRINTED] + [EXPECTATIONS_DIR, settings.acceptances]
-    # A newly configured publication target is owed a publication too.
-    digest.update(hashlib.sha256((settings.pg_url or "").encode()).digest())
     digest.update(str(settings.min_cell_count).encode())
     digest.update(settings.engine.encode())  # another engine builds the marts again
     for root in roots:
@@ -161,6 +159,15 @@ def _publication_stamp(path: Path) -> tuple[int, int] | None:
 def _fingerprint(settings: Settings, as_of: str) -> str:
     """What a publication was made from: project, ledger state and as-of date."""
     return f"{project_fingerprint(settings)} {ledger.state_fingerprint(settings.paths.raw_zone)} as-of {as_of}"
+
+
+def _postgres_fingerprint(settings: Settings, publication_fingerprint: str) -> str:
+    """Which publication the PostgreSQL target holds: the target and the publication's fingerprint."""
+    return f"{hashlib.sha256((settings.pg_url or '').encode()).hexdigest()} {publication_fingerprint}"
+
+
+def _read(path: Path) -> str | None:
+    return path.read_text() if path.exists() else None
 
 
 def interruptible() -> None:
@@ -285,14 +292,12 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
     scan = scan_inbox(settings.inbox, settings.partitions_start)
     # A publication is as of a date: another date (or a new day) is owed a publication.
     fingerprint = _fingerprint(settings, as_of)
-    fingerprint_file = paths.root / "last_publication_fingerprint"
     pending = pending_files(paths.raw_zone, scan.files, scan.unmatched, settings.inbox, paths.inbox_hashes)
-    if (
-        not pending
-        and paths.published_db.exists()
-        and fingerprint_file.exists()
-        and fingerprint_file.read_text() == fingerprint
-    ):
+    current = not pending and paths.published_db.exists() and _read(paths.publication_fingerprint) == fingerprint
+    postgres_owed = bool(settings.pg_url) and _read(paths.postgres_fingerprint) != _postgres_fingerprint(
+        settings, fingerprint
+    )
+    if current and not postgres_owed:
         return RunOutcome(
             True,
             False,
@@ -302,6 +307,7 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
     # Loading the definitions (Dagster, dagster-dbt, the manifest, GX) takes ~2 s: only
     # once we know there is work to do.
     from dagster_project.defs import build_defs
+    from dagster_project.defs.publication.assets import POSTGRES_KEY
     from dagster_project.defs.publication.sweep import SWEEP_KEY
     from dagster_project.feeds.registry import feeds
 
@@ -309,6 +315,8 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
     defs = build_defs(settings, registered)
     instance = _instance(settings)
     ours = {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+    if current:  # only PostgreSQL is owed the publication (a new target, or a load that failed)
+        return _load_postgres(settings, defs, instance, ours, fingerprint)
     failed, warnings = load_partitioned_feeds(settings, defs, instance, registered, scan.files, pending, ours)
     if failed:
         return RunOutcome(False, False, failed)
@@ -333,8 +341,12 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
     if not result.success or not published:
         reasons = "\n  ".join([f.text for f in blocking] or ["the run failed"])
         if _publication_stamp(paths.published_db) != before:
-            # The file was replaced before a later step (PostgreSQL, the report) failed: say so,
-            # and leave the fingerprint unwritten so the next run does that step again.
+            # The file was replaced before a later step failed: say so. Only PostgreSQL's load
+            # failed: the publication is whole, and the next run loads it again and builds
+            # nothing; any other step: the fingerprint stays unwritten, the next run does it all.
+            failed_steps = {event.step_key for event in result.get_step_failure_events()}
+            if failed_steps == {POSTGRES_KEY.to_python_identifier()}:
+                paths.publication_fingerprint.write_text(_fingerprint(settings, as_of))
             return RunOutcome(False, True, f"published {paths.published_db}, then the run failed:\n  {reasons}{notes}")
         # A full disk or memory is no verdict of the gate: say which stopped the run, once.
         stopped = [f for f in blocking if f.resource]
@@ -349,8 +361,30 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
         return RunOutcome(
             False, False, f"quality gate refused to publish; the previous publication is unchanged:\n  {reasons}{notes}"
         )
-    fingerprint_file.write_text(_fingerprint(settings, as_of))  # the ledger has grown since the start
+    fingerprint = _fingerprint(settings, as_of)  # the ledger has grown since the start
+    paths.publication_fingerprint.write_text(fingerprint)
+    if settings.pg_url:
+        paths.postgres_fingerprint.write_text(_postgres_fingerprint(settings, fingerprint))
     removed = _metadata(result, SWEEP_KEY).get("files_removed")
     if removed:
         notes += f"\n  raw zone: {removed.value} superseded or uncommitted file version(s) removed"
     return RunOutcome(True, True, f"published {paths.published_db}{notes}")
+
+
+def _load_postgres(
+    settings: Settings, defs: dg.Definitions, instance: dg.DagsterInstance, tags: dict[str, str], fingerprint: str
+) -> RunOutcome:
+    """The current publication into PostgreSQL, building nothing: the job publish_postgres."""
+    from dagster_project.defs.pipeline.jobs import PUBLISH_POSTGRES
+
+    paths = settings.paths
+    report_step(f"PostgreSQL: loading the current publication {paths.published_db}")
+    wait_for_writer_slot(instance, paths.writer_pool, settings.writer_wait_seconds)
+    result = defs.resolve_job_def(PUBLISH_POSTGRES).execute_in_process(
+        instance=instance, run_config=QUIET, tags=tags, raise_on_error=False
+    )
+    if not result.success:
+        reasons = "\n  ".join(f.text for f in _failures(result)) or "the run failed"
+        return RunOutcome(False, False, f"PostgreSQL still holds its previous publication:\n  {reasons}")
+    paths.postgres_fingerprint.write_text(_postgres_fingerprint(settings, fingerprint))
+    return RunOutcome(True, True, f"published {paths.published_db} to PostgreSQL (nothing else had changed)")

@@ -148,6 +148,16 @@ class WarehousePaths:
         return self.root / "dbt_build_summary.json"
 
     @property
+    def publication_fingerprint(self) -> Path:
+        """What the current publication was made from (runner.py): the same again is no work."""
+        return self.root / "last_publication_fingerprint"
+
+    @property
+    def postgres_fingerprint(self) -> Path:
+        """Which publication the PostgreSQL target was last loaded with (runner.py)."""
+        return self.root / "last_postgres_fingerprint"
+
+    @property
     def unit_tests_passed(self) -> Path:
         """The dbt project (and target) whose unit tests all passed here last (gate/dbt_tests.py)."""
         return self.root / "dbt_unit_tests_passed"

@@ -12,7 +12,12 @@ from dagster_project.defs.pipeline.alerts import build_failure_alert_sensor
 from dagster_project.defs.pipeline.jobs import build_jobs
 from dagster_project.defs.pipeline.schedules import build_schedules
 from dagster_project.defs.pipeline.sensors import build_sensors
-from dagster_project.defs.publication.assets import build_published, status_report
+from dagster_project.defs.publication.assets import (
+    POSTGRES_KEY,
+    build_published,
+    build_published_postgres,
+    status_report,
+)
 from dagster_project.defs.publication.sweep import build_sweep
 from dagster_project.defs.quality.checks import gx_checks
 from dagster_project.defs.transform.assets import KNOWN_STATUS_SPEC, build_dbt_assets, dbt_project, prepare_manifest
@@ -32,7 +37,7 @@ def build_defs(settings: Settings, feeds: tuple[Feed, ...] | None = None) -> dg.
     prepare_manifest(project, settings.dbt_vars())
     # Every step that writes this warehouse runs in its pool: one run at a time per warehouse.
     pool = settings.paths.writer_pool
-    jobs = build_jobs(feeds, pool, settings.partitions_start)
+    jobs = build_jobs(feeds, pool, settings.partitions_start, POSTGRES_KEY if settings.pg_url else None)
     freshness = freshness_checks(feeds)
     freshness_job, freshness_schedule = freshness_job_and_schedule(freshness)
     return dg.Definitions(
@@ -42,6 +47,7 @@ def build_defs(settings: Settings, feeds: tuple[Feed, ...] | None = None) -> dg.
             KNOWN_STATUS_SPEC,
             build_dbt_assets(project, pool),
             build_published(feeds, pool),
+            *([build_published_postgres(pool)] if settings.pg_url else []),
             status_report,
             build_sweep(pool),
             open_data,

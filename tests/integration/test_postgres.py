@@ -13,6 +13,7 @@ import yaml
 
 from dagster_project.runner import run_pipeline
 from dagster_project.settings import DBT_PROJECT_DIR, PG_URL_ENV_VAR, WarehousePaths
+from tests.integration.fault_checks import restate_usage
 
 MARTS_YML = DBT_PROJECT_DIR / "models" / "marts" / "_marts__models.yml"
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
@@ -82,11 +83,16 @@ def test_publication_loads_postgres_atomically_for_a_read_only_role(
     import psycopg
 
     _, warehouse = published_env
+    paths = WarehousePaths(warehouse)
+    built = {path: path.stat().st_mtime_ns for path in (paths.working_db, paths.published_db)}
     monkeypatch.setenv(PG_URL_ENV_VAR, postgres_server)
-    first = run_pipeline()  # a new target counts as a change: the warehouse publishes again
+    first = run_pipeline()  # a new target is owed the current publication: a load, not a build
     assert first.ok and first.published, first.message
+    assert "to PostgreSQL (nothing else had changed)" in first.message
+    assert {path: path.stat().st_mtime_ns for path in built} == built  # no dbt build, no new publication
+    assert run_pipeline().message.startswith("nothing changed")  # and once loaded, nothing is owed
 
-    published = WarehousePaths(warehouse).published_db
+    published = paths.published_db
     con = duckdb.connect(str(published), read_only=True)
     expected = {
         table: con.execute(f"select count(*) from marts.{table}").fetchone()[0]
@@ -234,9 +240,11 @@ def test_a_lock_timeout_names_the_fault_and_the_next_run_loads_again(
 
     from dagster_project.publication.publish_pg import publish_to_postgres
 
-    _, warehouse = published_env
-    published = WarehousePaths(warehouse).published_db
+    inbox, warehouse = published_env
+    paths = WarehousePaths(warehouse)
+    published = paths.published_db
     publish_to_postgres(postgres_server, published)  # PostgreSQL holds the last publication
+    restate_usage(inbox)  # a new delivery: the next run builds and publishes again
 
     # A BI query that keeps marts.measure_status open: the next swap must wait, then give up.
     impatient = postgres_server + "?options=-c%20lock_timeout%3D2s"
@@ -253,5 +261,9 @@ def test_a_lock_timeout_names_the_fault_and_the_next_run_loads_again(
     assert outcome.published and "previous publication is unchanged" not in outcome.message
     assert published.exists()
 
+    built = paths.working_db.stat().st_mtime_ns
     again = run_pipeline()  # the reader is gone: the same settings load PostgreSQL again
     assert again.ok and again.published, again.message
+    # The publication was whole: the rerun loads it into PostgreSQL and builds nothing again.
+    assert "to PostgreSQL (nothing else had changed)" in again.message
+    assert paths.working_db.stat().st_mtime_ns == built

@@ -27,6 +27,7 @@ from dagster_project.writer_slot import WRITER_TAG_KEY
 
 JOB_NAMES = {"month": "ingest_monthly_feeds", "day": "ingest_daily_feeds"}
 TRANSFORM_AND_PUBLISH = "transform_and_publish"
+PUBLISH_POSTGRES = "publish_postgres"
 
 
 def writer_tags(pool: str) -> dict[str, str]:
@@ -63,6 +64,7 @@ class Jobs:
     ingestion: dict[str, dg.UnresolvedAssetJobDefinition]  # by grain
     transform_and_publish: dg.UnresolvedAssetJobDefinition
     snapshots: dict[str, dg.UnresolvedAssetJobDefinition] = field(default_factory=dict)  # by job name
+    postgres: dg.UnresolvedAssetJobDefinition | None = None  # with a PostgreSQL target only
 
     @property
     def loading(self) -> list[dg.UnresolvedAssetJobDefinition]:
@@ -71,7 +73,7 @@ class Jobs:
 
     @property
     def all(self) -> list[dg.UnresolvedAssetJobDefinition]:
-        return [*self.loading, self.transform_and_publish]
+        return [*self.loading, self.transform_and_publish, *([self.postgres] if self.postgres else [])]
 
 
 def _ingestion_job(grain: Grain, keys: list[dg.AssetKey], feeds: tuple[Feed, ...], tags: dict[str, str], start: str):
@@ -96,7 +98,7 @@ def _snapshot_job(tables: tuple[str, ...], group: tuple[Feed, ...], tags: dict[s
     )
 
 
-def build_jobs(feeds: tuple[Feed, ...], pool: str, start: str) -> Jobs:
+def build_jobs(feeds: tuple[Feed, ...], pool: str, start: str, postgres: dg.AssetKey | None = None) -> Jobs:
     tags = writer_tags(pool)
     by_grain = partitioned_keys(feeds)
     snapshots = snapshot_groups(feeds)
@@ -116,4 +118,12 @@ def build_jobs(feeds: tuple[Feed, ...], pool: str, start: str) -> Jobs:
     snapshot_jobs = {
         snapshot_job_name(tables): _snapshot_job(tables, group, tags) for tables, group in snapshots.items()
     }
-    return Jobs(ingestion, transform_and_publish, snapshot_jobs)
+    # The current publication into PostgreSQL again, and nothing else: what a run owes after a
+    # load that failed, or to a newly configured target (runner.py).
+    load_postgres = postgres and dg.define_asset_job(
+        PUBLISH_POSTGRES,
+        selection=dg.AssetSelection.assets(postgres),
+        tags=tags,
+        description="Load the current publication into PostgreSQL (EHELSE_PG_URL), building nothing.",
+    )
+    return Jobs(ingestion, transform_and_publish, snapshot_jobs, load_postgres or None)

@@ -49,15 +49,8 @@ def build_published(feeds: tuple[Feed, ...], pool: str) -> dg.AssetsDefinition:
             archive_months=warehouse.archive_months,
         )
         context.log.info(f"published {publication.publication_id} to {publication.path}")
-        pg_tables: dict[str, int] = {}
-        if warehouse.pg_url:
-            # After the DuckDB file is in place: if this fails the run fails, PostgreSQL keeps the
-            # previous publication, and the next run publishes (and loads) again.
-            pg_tables = publish_to_postgres(warehouse.pg_url, publication.path)
-            context.log.info(f"loaded {len(pg_tables)} tables into PostgreSQL schema marts")
         return dg.MaterializeResult(
             metadata={
-                "postgres_tables": dg.MetadataValue.json(pg_tables),
                 "publication_id": publication.publication_id,
                 "path": dg.MetadataValue.path(str(publication.path)),
                 "files_loaded": publication.files_loaded,
@@ -83,3 +76,30 @@ def status_report(context: dg.AssetExecutionContext, warehouse: WarehouseResourc
     out = write_report(warehouse.paths.published_db, warehouse.paths.report)
     context.log.info(f"status report written to {out}")
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(out)), "bytes": out.stat().st_size})
+
+
+POSTGRES_KEY = dg.AssetKey(["published_postgres"])
+
+
+def build_published_postgres(pool: str) -> dg.AssetsDefinition:
+    """The publication loaded into PostgreSQL (defined when a target is set: EHELSE_PG_URL)."""
+
+    @dg.asset(
+        key=POSTGRES_KEY,
+        deps=[dg.AssetKey(["published"])],
+        group_name="publication",
+        description=(
+            "published.duckdb loaded into PostgreSQL (schema marts, swapped in one transaction) for "
+            "BI tools that read PostgreSQL. If the load fails, PostgreSQL keeps the previous "
+            "publication, and the next `ehelse run` loads this one again, without building anything."
+        ),
+        kinds={"postgres"},
+        owners=["team:data-engineering"],
+        pool=pool,
+    )
+    def published_postgres(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        tables = publish_to_postgres(warehouse.pg_url, warehouse.paths.published_db)
+        context.log.info(f"loaded {len(tables)} tables into PostgreSQL schema marts")
+        return dg.MaterializeResult(metadata={"postgres_tables": dg.MetadataValue.json(tables)})
+
+    return published_postgres
