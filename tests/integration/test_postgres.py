@@ -75,7 +75,6 @@ def postgres_server():
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.mark.slow(seconds=65)
 @NEEDS_POSTGRES
 def test_publication_loads_postgres_atomically_for_a_read_only_role(
     published_env, postgres_server: str, monkeypatch: pytest.MonkeyPatch
@@ -231,7 +230,7 @@ def test_a_view_that_no_longer_fits_stops_the_load_and_names_it(
         assert admin.execute("select count(*) from bi.no_data").fetchone()[0] > 0
 
 
-@pytest.mark.slow(seconds=165)
+@pytest.mark.slow(seconds=80)
 @NEEDS_POSTGRES
 def test_a_lock_timeout_names_the_fault_and_the_next_run_loads_again(
     published_env, postgres_server: str, monkeypatch: pytest.MonkeyPatch
