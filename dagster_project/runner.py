@@ -7,12 +7,14 @@ the run's settings (the same jobs the Dagster UI and schedules run).
    tests), and the publication, which blocking checks and failed tests stop.
 
 With nothing new in the inbox and no change to the dbt project since the last
-publication, nothing runs.
+publication, nothing runs, or, when only a PostgreSQL target lacks the current
+publication (a new target, a load that failed), only its load (publish_postgres).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -162,8 +164,14 @@ def _fingerprint(settings: Settings, as_of: str) -> str:
 
 
 def _postgres_fingerprint(settings: Settings, publication_fingerprint: str) -> str:
-    """Which publication the PostgreSQL target holds: the target and the publication's fingerprint."""
-    return f"{hashlib.sha256((settings.pg_url or '').encode()).hexdigest()} {publication_fingerprint}"
+    """Which publication the PostgreSQL target holds: the target (its connection settings without
+    the password, which a file beside the warehouse must not let anyone guess, and whose change
+    moves no data) and the publication's fingerprint."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    target = {k: v for k, v in conninfo_to_dict(settings.pg_url or "").items() if k != "password"}
+    digest = hashlib.sha256(json.dumps(target, sort_keys=True).encode()).hexdigest()
+    return f"{digest} {publication_fingerprint}"
 
 
 def _read(path: Path) -> str | None:
@@ -345,7 +353,7 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
             # failed: the publication is whole, and the next run loads it again and builds
             # nothing; any other step: the fingerprint stays unwritten, the next run does it all.
             failed_steps = {event.step_key for event in result.get_step_failure_events()}
-            if failed_steps == {POSTGRES_KEY.to_python_identifier()}:
+            if settings.pg_url and failed_steps == {defs.get_assets_def(POSTGRES_KEY).op.name}:
                 paths.publication_fingerprint.write_text(_fingerprint(settings, as_of))
             return RunOutcome(False, True, f"published {paths.published_db}, then the run failed:\n  {reasons}{notes}")
         # A full disk or memory is no verdict of the gate: say which stopped the run, once.

@@ -9,10 +9,12 @@ Dagster: the dbt asset calls it when the build fails.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -135,8 +137,27 @@ def failure_message(tests: list[FailedTest]) -> str:
 # dbt's unit tests check the formulas' SQL on fixed inputs written in the project: their verdict
 # changes only with the project (or the target that runs it), never with the data. A build of a
 # project whose unit tests already passed on this warehouse leaves them out, as dbt advises for
-# production; any change to the models, macros, seeds, dbt_project.yml or min_cell_count runs them again.
+# production; any change to the models, macros, seeds, dbt_project.yml, min_cell_count, the profile
+# or the versions of dbt and the engines runs them again (unit_tests_stamp).
 SKIP_UNIT_TESTS = ("--exclude-resource-type", "unit_test")
+
+
+# The packages whose upgrade may change what the project's SQL computes.
+_ENGINE_PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb", "dbt-spark", "pyspark")
+
+
+def unit_tests_stamp(target: str, project_fingerprint: str, profiles: Path) -> str:
+    """What the unit tests' verdict depends on: the target, the project's files (its fingerprint),
+    the profile (the targets' SQL settings: time zone, ANSI mode) and the versions of dbt, the
+    adapters and the engines."""
+    versions = []
+    for package in _ENGINE_PACKAGES:
+        try:
+            versions.append(f"{package}=={metadata.version(package)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{package}==-")
+    profile = hashlib.sha256(profiles.read_bytes()).hexdigest()
+    return f"{target} {project_fingerprint} {profile} {' '.join(versions)}"
 
 
 def unit_tests_already_passed(stamp_file: Path, stamp: str) -> bool:

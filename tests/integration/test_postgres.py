@@ -75,13 +75,14 @@ def postgres_server():
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.mark.slow(seconds=70)
 @NEEDS_POSTGRES
 def test_publication_loads_postgres_atomically_for_a_read_only_role(
     published_env, postgres_server: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import psycopg
 
-    _, warehouse = published_env
+    inbox, warehouse = published_env
     paths = WarehousePaths(warehouse)
     built = {path: path.stat().st_mtime_ns for path in (paths.working_db, paths.published_db)}
     monkeypatch.setenv(PG_URL_ENV_VAR, postgres_server)
@@ -125,6 +126,42 @@ def test_publication_loads_postgres_atomically_for_a_read_only_role(
         assert column_comment == achieved["description"]
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             reader.execute("delete from marts.measure_status")
+
+    # A new delivery: the full run publishes and loads the target in the same run, and owes nothing after.
+    restated = restate_usage(inbox)
+    second = run_pipeline()
+    assert second.ok and second.published and "nothing else had changed" not in second.message, second.message
+    assert _loaded_sha(postgres_server, restated.name) == _loaded_sha_duckdb(published, restated.name)
+    assert run_pipeline().message.startswith("nothing changed")
+
+
+def _loaded_sha(url: str, file_name: str) -> str:
+    """The content hash PostgreSQL's publication records for an inbox file."""
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        return con.execute("select sha256 from marts.publication_files where file_name = %s", [file_name]).fetchone()[0]
+
+
+def _loaded_sha_duckdb(published: Path, file_name: str) -> str:
+    with duckdb.connect(str(published), read_only=True) as con:
+        return con.execute("select sha256 from marts.publication_files where file_name = ?", [file_name]).fetchone()[0]
+
+
+@NEEDS_POSTGRES
+def test_a_load_only_run_that_fails_builds_nothing_and_the_next_tries_again(published_env) -> None:
+    """A target that does not answer: the run owed only the load says PostgreSQL keeps what it
+    had, touches no DuckDB file, and the next run tries the load again (it is still owed)."""
+    _, warehouse = published_env
+    paths = WarehousePaths(warehouse)
+    built = {path: path.stat().st_mtime_ns for path in (paths.working_db, paths.published_db)}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(PG_URL_ENV_VAR, f"postgresql://postgres@127.0.0.1:{free_port()}/postgres?connect_timeout=2")
+        for _ in range(2):
+            outcome = run_pipeline()
+            assert not outcome.ok and not outcome.published, outcome.message
+            assert "PostgreSQL still holds its previous publication" in outcome.message, outcome.message
+            assert {path: path.stat().st_mtime_ns for path in built} == built
 
 
 def _published_copy(warehouse: Path, dest: Path, change: str | None = None) -> Path:
@@ -243,7 +280,7 @@ def test_a_lock_timeout_names_the_fault_and_the_next_run_loads_again(
     paths = WarehousePaths(warehouse)
     published = paths.published_db
     publish_to_postgres(postgres_server, published)  # PostgreSQL holds the last publication
-    restate_usage(inbox)  # a new delivery: the next run builds and publishes again
+    restated = restate_usage(inbox)  # a new delivery: the next run builds and publishes again
 
     # A BI query that keeps marts.measure_status open: the next swap must wait, then give up.
     impatient = postgres_server + "?options=-c%20lock_timeout%3D2s"
@@ -266,3 +303,4 @@ def test_a_lock_timeout_names_the_fault_and_the_next_run_loads_again(
     # The publication was whole: the rerun loads it into PostgreSQL and builds nothing again.
     assert "to PostgreSQL (nothing else had changed)" in again.message
     assert paths.working_db.stat().st_mtime_ns == built
+    assert _loaded_sha(postgres_server, restated.name) == _loaded_sha_duckdb(published, restated.name)

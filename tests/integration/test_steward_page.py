@@ -32,8 +32,9 @@ def test_check_status_words() -> None:
 def test_the_quality_page_works_offline_and_shows_a_warning_as_a_warning(
     warned_publication, warned_env, tmp_path: Path
 ) -> None:
-    # `ehelse run` on a negative count in helsenorge_bruk_2022-09.csv (conftest's warned_publication,
-    # shared with the quality gate's test): quarantined, the warn rule no_quarantined_rows fails, it publishes.
+    # `ehelse run` on an inbox with two warnings (conftest's warned_publication, shared with the
+    # quality gate's tests): a negative count in helsenorge_bruk_2022-09.csv, quarantined (the warn
+    # rule no_quarantined_rows fails), and a target without baseline; it publishes.
     inbox, warehouse = warned_env
     code, printed = warned_run_output(warned_publication)
     assert code == 0, printed

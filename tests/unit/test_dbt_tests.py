@@ -115,7 +115,7 @@ def test_unit_tests_are_left_out_only_after_all_of_the_same_project_passed(tmp_p
     assert dbt_tests.unit_tests_already_passed(stamp_file, "duckdb abc")
 
 
-def test_a_changed_unit_test_or_model_changes_the_project_stamp(tmp_path) -> None:
+def test_a_changed_unit_test_profile_or_min_cell_count_changes_the_stamp(tmp_path) -> None:
     import shutil
 
     from dagster_project.settings import DBT_PROJECT_DIR
@@ -132,3 +132,15 @@ def test_a_changed_unit_test_or_model_changes_the_project_stamp(tmp_path) -> Non
     changed = project_fingerprint(project, {"min_cell_count": 5})
     assert changed != before
     assert project_fingerprint(project, {"min_cell_count": 3}) != changed
+    profiles = tmp_path / "profiles.yml"
+    shutil.copy2(DBT_PROJECT_DIR / "profiles.yml", profiles)
+    stamp = dbt_tests.unit_tests_stamp("duckdb", changed, profiles)
+    assert stamp == dbt_tests.unit_tests_stamp("duckdb", changed, profiles)  # the same inputs, the same stamp
+    assert "dbt-core==1.11." in stamp and "duckdb==1." in stamp  # the versions that compute the SQL
+    profiles.write_text(
+        profiles.read_text().replace("spark.sql.session.timeZone: UTC", "spark.sql.session.timeZone: CET")
+    )
+    assert dbt_tests.unit_tests_stamp("duckdb", changed, profiles) != stamp
+    assert dbt_tests.unit_tests_stamp("spark", changed, profiles) != dbt_tests.unit_tests_stamp(
+        "duckdb", changed, profiles
+    )

@@ -23,6 +23,7 @@ from dagster_project.defs.ingestion.assets import (
     snapshot_partitions,
 )
 from dagster_project.feeds.base import Feed, Grain
+from dagster_project.settings import PG_URL_ENV_VAR
 from dagster_project.writer_slot import WRITER_TAG_KEY
 
 JOB_NAMES = {"month": "ingest_monthly_feeds", "day": "ingest_daily_feeds"}
@@ -124,6 +125,6 @@ def build_jobs(feeds: tuple[Feed, ...], pool: str, start: str, postgres: dg.Asse
         PUBLISH_POSTGRES,
         selection=dg.AssetSelection.assets(postgres),
         tags=tags,
-        description="Load the current publication into PostgreSQL (EHELSE_PG_URL), building nothing.",
+        description=f"Load the current publication into PostgreSQL ({PG_URL_ENV_VAR}), building nothing.",
     )
     return Jobs(ingestion, transform_and_publish, snapshot_jobs, load_postgres or None)

@@ -9,6 +9,7 @@ from dagster_project.presentation.report import write_report
 from dagster_project.publication.publish import PUBLISHED_TABLES, publish
 from dagster_project.publication.publish_pg import publish_to_postgres
 from dagster_project.resources import WarehouseResource
+from dagster_project.settings import PG_URL_ENV_VAR
 
 
 # Dagster's blocking checks hold back the *direct* dependents of the asset they
@@ -82,7 +83,7 @@ POSTGRES_KEY = dg.AssetKey(["published_postgres"])
 
 
 def build_published_postgres(pool: str) -> dg.AssetsDefinition:
-    """The publication loaded into PostgreSQL (defined when a target is set: EHELSE_PG_URL)."""
+    """The publication loaded into PostgreSQL (defined when a target is set: settings.PG_URL_ENV_VAR)."""
 
     @dg.asset(
         key=POSTGRES_KEY,
@@ -90,8 +91,9 @@ def build_published_postgres(pool: str) -> dg.AssetsDefinition:
         group_name="publication",
         description=(
             "published.duckdb loaded into PostgreSQL (schema marts, swapped in one transaction) for "
-            "BI tools that read PostgreSQL. If the load fails, PostgreSQL keeps the previous "
-            "publication, and the next `ehelse run` loads this one again, without building anything."
+            f"BI tools that read PostgreSQL (set {PG_URL_ENV_VAR}). If the load fails, PostgreSQL keeps "
+            "the previous publication, and the next `ehelse run` loads this one again (building "
+            "nothing, unless something else is new)."
         ),
         kinds={"postgres"},
         owners=["team:data-engineering"],

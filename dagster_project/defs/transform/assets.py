@@ -217,7 +217,9 @@ def build_dbt_assets(project: DbtProject, pool: str) -> dg.AssetsDefinition:
             warehouse.paths.root, warehouse.paths.raw_zone, DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_vars
         ):
             context.log.info(f"statuses as known on {known_on} computed in {seconds:.0f} s")
-        unit_tests_stamp = f"{warehouse.dbt_target} {project_fingerprint(DBT_PROJECT_DIR, dbt_vars)}"
+        unit_tests_stamp = dbt_tests.unit_tests_stamp(
+            warehouse.dbt_target, project_fingerprint(DBT_PROJECT_DIR, dbt_vars), DBT_PROJECT_DIR / "profiles.yml"
+        )
         unit_tests_passed = dbt_tests.unit_tests_already_passed(warehouse.paths.unit_tests_passed, unit_tests_stamp)
         skip_unit_tests = dbt_tests.SKIP_UNIT_TESTS if unit_tests_passed else ()
         invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars), *skip_unit_tests], context=context)
