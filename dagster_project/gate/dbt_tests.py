@@ -161,8 +161,8 @@ def unit_tests_stamp(target: str, project_fingerprint: str, profiles: Path) -> s
 
 
 def unit_tests_already_passed(stamp_file: Path, stamp: str) -> bool:
-    """Whether the unit tests of this project (`stamp`: target and project fingerprint) all
-    passed in an earlier build of this warehouse."""
+    """Whether the unit tests all passed in an earlier build of this warehouse with the same
+    `stamp` (unit_tests_stamp: target, project, profile, versions)."""
     return stamp_file.exists() and stamp_file.read_text(encoding="utf-8") == stamp
 
 

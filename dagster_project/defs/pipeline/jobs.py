@@ -121,10 +121,14 @@ def build_jobs(feeds: tuple[Feed, ...], pool: str, start: str, postgres: dg.Asse
     }
     # The current publication into PostgreSQL again, and nothing else: what a run owes after a
     # load that failed, or to a newly configured target (runner.py).
-    load_postgres = postgres and dg.define_asset_job(
-        PUBLISH_POSTGRES,
-        selection=dg.AssetSelection.assets(postgres),
-        tags=tags,
-        description=f"Load the current publication into PostgreSQL ({PG_URL_ENV_VAR}), building nothing.",
+    load_postgres = (
+        dg.define_asset_job(
+            PUBLISH_POSTGRES,
+            selection=dg.AssetSelection.assets(postgres),
+            tags=tags,
+            description=f"Load the current publication into PostgreSQL ({PG_URL_ENV_VAR}), building nothing.",
+        )
+        if postgres
+        else None
     )
-    return Jobs(ingestion, transform_and_publish, snapshot_jobs, load_postgres or None)
+    return Jobs(ingestion, transform_and_publish, snapshot_jobs, load_postgres)
