@@ -20,6 +20,7 @@ import pytest
 from dagster_project.defs.transform.assets import dbt_project, prepare_manifest
 from dagster_project.feeds.registry import feeds as feeds_
 from dagster_project.feeds.registry import raw_tables
+from dagster_project.gate import dbt_tests
 from dagster_project.publication import publish
 from dagster_project.publication.publish import PUBLISHED_TABLES
 from dagster_project.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, PROJECT_ROOT, Settings, WarehousePaths
@@ -206,3 +207,55 @@ def test_lookup_ids_are_stored_as_uuids_so_their_unique_test_fits_the_memory_lim
             "where table_name = 'stg_kjernejournal__lookups' and column_name = 'lookup_id'"
         ).fetchall()
     assert data_type == "UUID"
+
+
+def test_a_models_not_null_columns_are_one_test(manifest: dict) -> None:
+    """A column's not_null is one entry of its model's not_null_columns test (one node, one
+    query and one Spark job per model instead of one per column); a per-column not_null stays
+    only beside `unique` (the key) or with a config of its own (the lookups' new days)."""
+    per_column = [
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "test"
+        and (node.get("test_metadata") or {}).get("name") == "not_null"
+        and not node["config"].get("where")
+        and not any(
+            (other.get("test_metadata") or {}).get("name") == "unique"
+            and other["attached_node"] == node["attached_node"]
+            and other.get("column_name") == node.get("column_name")
+            for other in manifest["nodes"].values()
+            if other["resource_type"] == "test"
+        )
+    ]
+    assert per_column == []
+    merged = [n for n in manifest["nodes"].values() if (n.get("test_metadata") or {}).get("name") == "not_null_columns"]
+    assert len(merged) > 50
+
+
+def test_a_null_in_a_mart_fails_its_not_null_columns_test_naming_the_column(published_env, tmp_path: Path) -> None:
+    """The merged rule still fails on one null, and the steward's message (dbt_tests) names the
+    model, the rule and the column that is null."""
+    _, warehouse = published_env
+    with duckdb.connect(str(WarehousePaths(warehouse).working_db)) as con:
+        (measure,) = con.execute("select min(measure_id) from marts.dim_measure").fetchone()
+        con.execute("update marts.dim_measure set name_nb = null where measure_id = ?", [measure])
+    target = tmp_path / "target"
+    done = subprocess.run(
+        [
+            *(DBT_EXECUTABLE, "test", "--select", "dim_measure,test_name:not_null_columns"),
+            *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
+            *("--target-path", str(target), "--log-path", str(tmp_path / "logs")),
+            *("--vars", json.dumps(Settings.from_env(warehouse_dir=warehouse).dbt_vars())),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode != 0, done.stdout[-2000:]
+    run_results = json.loads((target / "run_results.json").read_text())
+    failed = dbt_tests.failed_tests(run_results, json.loads((target / "manifest.json").read_text()))
+    assert [(t.model, t.failing_rows) for t in failed] == [("dim_measure", 1)]
+    with duckdb.connect(str(WarehousePaths(warehouse).working_db), read_only=True) as con:
+        dbt_tests.add_examples(con, failed)
+    assert failed[0].examples == [{"null_columns": "name_nb"}]
+    assert "not_null_columns(columns=[" in failed[0].rule and "'name_nb'" in failed[0].rule
