@@ -221,7 +221,7 @@ def validate_suite(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = checkpoint.run(batch_parameters={"dataframe": frame})
-    render_suite_docs(context, gx_root, suite.name, list(result.run_results))
+    render_suite_docs(gx_root, suite.name, list(result.run_results))
     outcome = SuiteOutcome(suite.name, data_docs=str(data_docs_index(gx_root)))
     for validation in result.run_results.values():
         for res in validation.results:
@@ -354,20 +354,42 @@ def _drop_older_runs(gx_root: Path, suite_name: str) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def render_suite_docs(context, gx_root: Path, suite_name: str, identifiers: list) -> None:
-    """One suite's newest validation page and the index (~0.4 s; the whole site ~1.3 s, when
-    it does not exist yet). A site that cannot be written (disk full) is logged, never a
-    verdict of the gate: the result is stored, and `ehelse quality` renders it again."""
+def render_suite_docs(gx_root: Path, suite_name: str, identifiers: list) -> None:
+    """One suite's newest validation page and the index (~0.04 s with the kept site builders; the
+    whole site ~0.3 s, when it does not exist yet). A site that cannot be written (disk full) is
+    logged, never a verdict of the gate: the result is stored, and `ehelse quality` renders it again."""
     _drop_older_runs(gx_root, suite_name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if data_docs_index(gx_root).exists():
-                context.build_data_docs(resource_identifiers=identifiers)
+                for builder in _site_builders(gx_root):
+                    builder.build(identifiers, build_index=True)
             else:
-                context.build_data_docs()
+                _gx_context(gx_root).build_data_docs()
     except Exception as error:  # noqa: BLE001 - any failure to render leaves the verdict as it is
         log.warning("Data Docs of %s not rendered: %s", suite_name, error)
+
+
+_SITE_BUILDER_MODULE = "great_expectations.render.renderer.site_builder"
+
+
+@functools.cache
+def _site_builders(gx_root: Path) -> list:
+    """The context's Data Docs site builders, kept for the process. GX's build_data_docs makes new
+    ones on every call, and their page views compile every Jinja template again: ~0.1 s of each
+    check's ~0.13 s of rendering. Built as build_data_docs builds them, from the sites' config."""
+    from great_expectations.data_context.util import instantiate_class_from_config
+
+    context = _gx_context(gx_root)
+    return [
+        instantiate_class_from_config(
+            config=config,
+            runtime_environment={"data_context": context, "root_directory": context.root_directory, "site_name": name},
+            config_defaults={"class_name": "SiteBuilder", "module_name": _SITE_BUILDER_MODULE},
+        )
+        for name, config in context.variables.data_docs_sites.items()
+    ]
 
 
 def build_data_docs(gx_root: Path) -> Path | None:
