@@ -311,6 +311,18 @@ def warned_env(warned_publication: Path, tmp_path: Path, monkeypatch: pytest.Mon
     return inbox, warehouse
 
 
+@pytest.fixture(scope="session")
+def restated_publication(gate_templates: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One uninterrupted restating run with readers holding every file (fault_checks.
+    build_restated_publication), shared by the readers' test and the dbt kill test (what its
+    rerun owes): built once for the session. Read only: `<root>/run.json` and the files under it."""
+    from tests.integration.fault_checks import build_restated_publication
+
+    return built_once(
+        tmp_path_factory, "restated_publication", lambda root: build_restated_publication(root, gate_templates)
+    )
+
+
 def file_states(folder: Path) -> dict[str, tuple[int, int]]:
     """(size, mtime in ns) of every file under folder: what a write would change."""
     states = {}

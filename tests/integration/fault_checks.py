@@ -1,15 +1,30 @@
 """Shared by the fault suite (test_faults*.py): the raw zone's state and balance, a restated
-file, the environment of a child process that imports this checkout."""
+file, the environment of a child process that imports this checkout, and the one restating run
+that readers hold every file through (build_restated_publication)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 
-from dagster_project.settings import PROJECT_ROOT
+from dagster_project.settings import (
+    DAGSTER_HOME_ENV_VAR,
+    INBOX_ENV_VAR,
+    PROJECT_ROOT,
+    WAREHOUSE_ENV_VAR,
+    Settings,
+    WarehousePaths,
+)
 from dagster_project.warehouse import ledger
 
 
@@ -61,3 +76,128 @@ def restate_usage(inbox: Path) -> Path:
     lines[1] = ";".join(fields)
     path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
     return path
+
+
+# --------------------------------------------------------------------------- readers holding the files
+
+READER_SCRIPT = textwrap.dedent(
+    """
+    import hashlib, json, os, sys
+    from collections import Counter
+    from pathlib import Path
+    import duckdb
+    from dagster_project.settings import WarehousePaths
+    from dagster_project.warehouse.working_db import attach_raw_zone
+
+    paths = WarehousePaths(Path(sys.argv[1]))
+    zone = paths.raw_zone
+
+    def connect(*args, **kwargs):
+        con = duckdb.connect(*args, **kwargs)
+        con.execute("set enable_progress_bar = false")  # stdout carries the answers only
+        return con
+    STATUS = "select * from marts.goal_summary order by all"
+    USAGE = "select * from raw.helsenorge_usage order by all"
+
+    def digest(fd):
+        size = os.fstat(fd).st_size
+        return hashlib.sha256(os.pread(fd, size, 0)).hexdigest()
+
+    # (a) every raw-zone Parquet file of the current versions, the quarantine and the ledger,
+    # and the published Parquet copies: open file descriptors, as a BI tool or a copy job holds them.
+    con = connect()
+    attach_raw_zone(paths, con)
+    current = {r[0] for r in con.execute("select load_id from raw.load_ledger where is_current").fetchall()}
+    held = {}
+    for path in sorted(zone.root.glob("*/period=*/load_id=*/*.parquet")):
+        if path.parent.name.removeprefix("load_id=") in current:
+            held[str(path)] = "raw"
+    held.update({str(p): "ledger" for p in zone.ledger_dir.glob("*.parquet")})
+    held.update({str(p): "quarantine" for p in zone.quarantine_dir.glob("*.parquet")})
+    held.update({str(p): "published parquet" for p in paths.parquet_dir.glob("*.parquet")})
+    fds = {path: os.open(path, os.O_RDONLY) for path in held}
+    before = {path: digest(fd) for path, fd in fds.items()}
+    # (b) published.duckdb open read-only in DuckDB, as a BI client holds it.
+    published = connect(str(paths.published_db), read_only=True)
+    status = published.execute(STATUS).fetchall()
+    # (c) a query over the raw zone in progress: the first batch read, the rest still to come.
+    usage = con.execute(USAGE).fetchall()
+    stream = connect()
+    attach_raw_zone(paths, stream)
+    reader = stream.sql(USAGE).to_arrow_reader(100)
+    first = reader.read_next_batch()
+    print(json.dumps({"held": held, "usage_rows": len(usage)}), flush=True)
+
+    sys.stdin.readline()  # the run has published
+    changed = {path: held[path] for path, fd in fds.items() if digest(fd) != before[path]}
+    rest = reader.read_all()
+    streamed = [tuple(r.values()) for r in first.to_pylist() + rest.to_pylist()]
+    print(json.dumps({
+        "changed": changed,
+        "published_same": published.execute(STATUS).fetchall() == status,
+        "stream_same": Counter(streamed) == Counter(usage),
+    }), flush=True)
+    """
+)
+
+
+def answer(process: subprocess.Popen) -> dict:
+    """The reader's next answer: a line of JSON on its stdout (anything else it printed is skipped)."""
+    for line in process.stdout:
+        if line.startswith("{"):
+            return json.loads(line)
+    raise AssertionError(f"the reader ended without answering (exit {process.wait()})")
+
+
+def publication_count(published_db: Path) -> int:
+    con = duckdb.connect(str(published_db), read_only=True)
+    try:
+        return con.execute("select count(*) from marts.publication_log").fetchone()[0]
+    finally:
+        con.close()
+
+
+def build_restated_publication(root: Path, template: tuple[Path, Path]) -> None:
+    """A copy of the published template (`<root>/inbox`, `<root>/warehouse`) whose inbox restates
+    one file (restate_usage), run once as of today with raw-zone retention 0 days while another
+    process holds every raw-zone, ledger and published file open, published.duckdb in a
+    read-only DuckDB connection and a raw-zone query half read (READER_SCRIPT). One uninterrupted
+    restating run serves the readers' test and, as what a killed run's rerun owes, the dbt kill
+    test. `<root>/run.json`: the as-of date, the publication count before, the restated file,
+    what the reader held and saw after the run, the run's outcome and whether the superseded
+    version it held was swept."""
+    from dagster_project.runner import run_pipeline
+    from tests.conftest import instance_copy
+
+    inbox, warehouse = root / "inbox", root / "warehouse"
+    shutil.copytree(template[0], inbox)
+    shutil.copytree(template[1], warehouse)
+    paths = WarehousePaths(warehouse)
+    as_of = date.today().isoformat()
+    record: dict = {"as_of": as_of, "publications_before": publication_count(paths.published_db)}
+    record["restated"] = restate_usage(inbox).name
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER_SCRIPT, str(warehouse)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
+    try:
+        record["holding"] = answer(reader)
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv(INBOX_ENV_VAR, str(inbox))
+            patch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
+            patch.setenv(DAGSTER_HOME_ENV_VAR, str(instance_copy(root / "dagster_home")))
+            patch.setenv("EHELSE_RAW_RETENTION_DAYS", "0")
+            patch.delenv("EHELSE_ACCEPTANCES", raising=False)
+            outcome = run_pipeline(Settings.from_env(as_of_date=as_of))
+        record["outcome"] = {"ok": outcome.ok, "published": outcome.published, "message": outcome.message}
+        record["still_there"] = sorted(p for p in record["holding"]["held"] if Path(p).exists())
+        reader.stdin.write("published\n")
+        reader.stdin.flush()
+        record["seen"] = answer(reader)
+    finally:
+        reader.kill()
+        reader.wait()
+    (root / "run.json").write_text(json.dumps(record), encoding="utf-8")

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from dagster_project.publication.publish import PUBLISHED_TABLES
-from dagster_project.settings import (
-    DAGSTER_HOME_ENV_VAR,
-    INBOX_ENV_VAR,
-    WAREHOUSE_ENV_VAR,
-    Settings,
-    WarehousePaths,
-)
+from dagster_project.settings import WarehousePaths
 from dagster_project.warehouse import ledger
 from tests.integration.fault_checks import balanced, child_env, file_sha, restate_usage
 
@@ -91,51 +84,21 @@ def _nodes_done(log: Path) -> int:
         return 0
 
 
-@pytest.fixture(scope="module")
-def restated_clean_run(gate_templates: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory):
-    """The publication an uninterrupted run makes of the restated inbox: what a killed run's rerun owes."""
-    from dagster_project.runner import run_pipeline
-    from tests.conftest import instance_copy
-
-    root = tmp_path_factory.mktemp("restated_clean")
-    inbox, warehouse = root / "inbox", root / "warehouse"
-    shutil.copytree(gate_templates[0], inbox)
-    shutil.copytree(gate_templates[1], warehouse)
-    restate_usage(inbox)
-    as_of = date.today().isoformat()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(INBOX_ENV_VAR, str(inbox))
-        patch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
-        patch.setenv(DAGSTER_HOME_ENV_VAR, str(instance_copy(root / "dagster_home")))
-        patch.delenv("EHELSE_ACCEPTANCES", raising=False)
-        outcome = run_pipeline(Settings.from_env(as_of_date=as_of))
-    assert outcome.ok and outcome.published, outcome.message
-    return as_of, _published_marts(WarehousePaths(warehouse).published_db)
-
-
-@pytest.mark.slow(seconds=120)
-@pytest.mark.xdist_group("restated_clean_run")  # its module fixture runs the pipeline: once, on one worker
-@pytest.mark.parametrize("nodes_done", [0, 60])
-def test_kill_9_during_the_dbt_build_keeps_the_publication_and_a_rerun_publishes(
-    published_env, restated_clean_run, tmp_path: Path, nodes_done: int
-):
-    inbox, warehouse = published_env
-    as_of, expected = restated_clean_run
-    paths = WarehousePaths(warehouse)
-    before = file_sha(paths.published_db)
-    restated = restate_usage(inbox)
-    env = child_env()
-    output = tmp_path / "run-output.txt"
+def _start_run(env: dict[str, str], as_of: str, output: Path) -> subprocess.Popen:
+    """`ehelse run` in a process group of its own (the run and the dbt it starts), its output in `output`."""
     with output.open("w") as out:
-        run = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "dagster_project.cli", "run", "--verbose", "--as-of", as_of],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
-            start_new_session=True,  # its own process group: the run and the dbt it starts
+            start_new_session=True,
         )
+
+
+def _kill_during_the_build(run: subprocess.Popen, nodes_done: int, output: Path) -> None:
+    """SIGKILL the run's process group while dbt is building, with `nodes_done` nodes finished."""
     try:
-        # Killed while dbt is building: its process is up, with `nodes_done` nodes finished.
         deadline = time.monotonic() + 300
         log = None
         while time.monotonic() < deadline and run.poll() is None:
@@ -146,27 +109,47 @@ def test_kill_9_during_the_dbt_build_keeps_the_publication_and_a_rerun_publishes
         assert run.poll() is None, f"the run ended before dbt was killed:\n{output.read_text()}"
         assert log is not None, f"dbt build never started:\n{output.read_text()}"
         done = _nodes_done(log)
-        assert done < 250, f"dbt had nearly finished ({done} nodes): not a kill during the build"
+        assert done < 200, f"dbt had nearly finished ({done} nodes): not a kill during the build"
     finally:
         os.killpg(run.pid, signal.SIGKILL)
         run.wait()
         while _group_members(run.pid):  # dbt, killed with its run, is gone too
             time.sleep(0.05)
 
-    assert file_sha(paths.published_db) == before, "a run killed during dbt changed the publication"
-    assert not list(warehouse.glob(".published-*")), "a run killed during dbt left a publication behind"
-    assert balanced(paths.raw_zone)
-    # Ingestion committed before dbt started: the changed file is the current version of its
-    # period (restated), so nothing accepted is lost, and the next run sees no pending file.
-    con = duckdb.connect()
-    entries = ledger._rows(
-        con,
-        paths.raw_zone,
-        "select status, is_current from raw.load_ledger where file_name = ? order by finished_at",
-        [restated.name],
-    )
-    con.close()
-    assert entries[-1] == ("restated", True), entries
+
+@pytest.mark.slow(seconds=150)
+def test_kill_9_during_the_dbt_build_keeps_the_publication_and_a_rerun_publishes(
+    published_env, restated_publication: Path, tmp_path: Path
+):
+    """A run that restates a file is killed (SIGKILL to the run and its dbt) as dbt starts; the
+    next run, with nothing left to ingest, is killed again with 60 nodes built; the run after
+    that publishes what an uninterrupted run of the same inbox published (conftest's
+    restated_publication). After each kill the publication and the raw zone are as they were."""
+    inbox, warehouse = published_env
+    as_of = json.loads((restated_publication / "run.json").read_text(encoding="utf-8"))["as_of"]
+    expected = _published_marts(WarehousePaths(restated_publication / "warehouse").published_db)
+    paths = WarehousePaths(warehouse)
+    before = file_sha(paths.published_db)
+    restated = restate_usage(inbox)
+    env = child_env()
+    for nodes_done in (0, 60):
+        output = tmp_path / f"run-killed-at-{nodes_done}.txt"
+        _kill_during_the_build(_start_run(env, as_of, output), nodes_done, output)
+
+        assert file_sha(paths.published_db) == before, "a run killed during dbt changed the publication"
+        assert not list(warehouse.glob(".published-*")), "a run killed during dbt left a publication behind"
+        assert balanced(paths.raw_zone)
+        # Ingestion committed before dbt started: the changed file is the current version of its
+        # period (restated), so nothing accepted is lost, and the next run sees no pending file.
+        con = duckdb.connect()
+        entries = ledger._rows(
+            con,
+            paths.raw_zone,
+            "select status, is_current from raw.load_ledger where file_name = ? order by finished_at",
+            [restated.name],
+        )
+        con.close()
+        assert entries[-1] == ("restated", True), entries
 
     # The rerun, without hand work: `ehelse run` again (in a process, so that a rerun waiting
     # forever, e.g. on the Dagster pool slot the killed run held, fails the test instead).
@@ -183,7 +166,7 @@ def test_kill_9_during_the_dbt_build_keeps_the_publication_and_a_rerun_publishes
     except subprocess.TimeoutExpired:
         os.killpg(rerun.pid, signal.SIGKILL)
         message, _ = rerun.communicate()
-        pytest.fail(f"the rerun after the kill did not finish in 15 minutes:\n{message[-2000:]}")
+        pytest.fail(f"the rerun after the kills did not finish in 15 minutes:\n{message[-2000:]}")
     assert rerun.returncode == 0 and "published " in message, message
     assert file_sha(paths.published_db) != before
     assert _published_marts(paths.published_db) == expected
