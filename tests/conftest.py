@@ -312,14 +312,25 @@ def warned_env(warned_publication: Path, tmp_path: Path, monkeypatch: pytest.Mon
 
 
 @pytest.fixture(scope="session")
-def restated_publication(gate_templates: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def restated_publication_built(gate_templates: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One uninterrupted restating run with readers holding every file (fault_checks.
-    build_restated_publication), shared by the readers' test and the dbt kill test (what its
-    rerun owes): built once for the session. Read only: `<root>/run.json` and the files under it."""
+    build_restated_publication), built once for the session; read it through restated_publication."""
     from tests.integration.fault_checks import build_restated_publication
 
     return built_once(
         tmp_path_factory, "restated_publication", lambda root: build_restated_publication(root, gate_templates)
+    )
+
+
+@pytest.fixture
+def restated_publication(restated_publication_built: Path):
+    """The shared restating run (`<root>/run.json`, `<root>/inbox`, `<root>/warehouse`), NOT
+    copied: read by the readers' test, the archive's test and the dbt kill test (what its rerun
+    owes). A test that wrote here would change the others' input: it fails (as published_readonly)."""
+    before = file_states(restated_publication_built)
+    yield restated_publication_built
+    assert file_states(restated_publication_built) == before, (
+        f"a test wrote into the shared restating run {restated_publication_built}: copy it first"
     )
 
 

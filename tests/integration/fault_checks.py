@@ -162,10 +162,11 @@ def build_restated_publication(root: Path, template: tuple[Path, Path]) -> None:
     one file (restate_usage), run once as of today with raw-zone retention 0 days while another
     process holds every raw-zone, ledger and published file open, published.duckdb in a
     read-only DuckDB connection and a raw-zone query half read (READER_SCRIPT). One uninterrupted
-    restating run serves the readers' test and, as what a killed run's rerun owes, the dbt kill
-    test. `<root>/run.json`: the as-of date, the publication count before, the restated file,
-    what the reader held and saw after the run, the run's outcome and whether the superseded
-    version it held was swept."""
+    restating run serves the readers' test, the archive's test and, as what a killed run's rerun
+    owes, the dbt kill test (the readers change nothing the run writes, and retention 0 acts in the
+    sweep after the publication, not in what is published). `<root>/run.json`: the as-of date,
+    the publication count before, the restated file, what the reader held and saw after the run,
+    the run's outcome and whether the superseded version it held was swept."""
     from dagster_project.runner import run_pipeline
     from tests.conftest import instance_copy
 
@@ -201,3 +202,5 @@ def build_restated_publication(root: Path, template: tuple[Path, Path]) -> None:
         reader.kill()
         reader.wait()
     (root / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    # A run that did not publish fails every test that reads it (built_once records the message).
+    assert outcome.ok and outcome.published, outcome.message

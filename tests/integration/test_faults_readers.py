@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from dagster_project.publication.publish import PUBLISHED_TABLES
 from dagster_project.settings import WarehousePaths
@@ -13,6 +14,7 @@ from dagster_project.warehouse import ledger
 from tests.integration.fault_checks import balanced, publication_count
 
 
+@pytest.mark.slow(seconds=60)  # whichever test comes first builds the shared run
 def test_readers_holding_every_file_neither_block_a_restating_run_nor_see_it(restated_publication: Path) -> None:
     """While a run restates a file, publishes and (retention 0 days) sweeps the superseded version
     from the raw zone, another process holds every raw-zone, ledger and published file open,

@@ -2,6 +2,9 @@
     model's columns in one query. One test node per model instead of one per column: a node
     costs a dbt build about 35 ms of work whatever it checks, and the Spark cluster a job. -#}
 {% test not_null_columns(model, columns) %}
+{%- if not columns -%}
+    {{ exceptions.raise_compiler_error("not_null_columns on " ~ model ~ ": no columns listed") }}
+{%- endif -%}
 {%- set named = [] -%}
 {%- for column in columns -%}
     {%- do named.append("case when " ~ column ~ " is null then '" ~ column ~ " ' else '' end") -%}
