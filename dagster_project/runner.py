@@ -315,7 +315,7 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
     # Loading the definitions (Dagster, dagster-dbt, the manifest, GX) takes ~2 s: only
     # once we know there is work to do.
     from dagster_project.defs import build_defs
-    from dagster_project.defs.publication.assets import POSTGRES_KEY
+    from dagster_project.defs.publication.assets import POSTGRES_KEY, PUBLISHED_KEY
     from dagster_project.defs.publication.sweep import SWEEP_KEY
     from dagster_project.feeds.registry import feeds
 
@@ -344,7 +344,7 @@ def _run_pipeline_locked(settings: Settings) -> RunOutcome:
     warnings += [f.text for f in failures if not f.blocking]
     if blocking:
         warnings.append("see `ehelse quality` for the failing rows; expectations/acceptances.csv accepts a known issue")
-    published = result.success and _materialized(result, dg.AssetKey(["published"]))
+    published = result.success and _materialized(result, PUBLISHED_KEY)
     notes = "".join(f"\n  warning: {w}" for w in warnings)
     if not result.success or not published:
         reasons = "\n  ".join([f.text for f in blocking] or ["the run failed"])

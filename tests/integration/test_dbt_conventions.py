@@ -213,23 +213,21 @@ def test_a_models_not_null_columns_are_one_test(manifest: dict) -> None:
     """A column's not_null is one entry of its model's not_null_columns test (one node, one
     query and one Spark job per model instead of one per column); a per-column not_null stays
     only beside `unique` (the key) or with a config of its own (the lookups' new days)."""
+    tests = [node for node in manifest["nodes"].values() if node["resource_type"] == "test"]
+
+    def rule(node: dict) -> str | None:
+        return (node.get("test_metadata") or {}).get("name")
+
+    keys = {(n["attached_node"], n.get("column_name")) for n in tests if rule(n) == "unique"}
     per_column = [
-        node["name"]
-        for node in manifest["nodes"].values()
-        if node["resource_type"] == "test"
-        and (node.get("test_metadata") or {}).get("name") == "not_null"
-        and not node["config"].get("where")
-        and not any(
-            (other.get("test_metadata") or {}).get("name") == "unique"
-            and other["attached_node"] == node["attached_node"]
-            and other.get("column_name") == node.get("column_name")
-            for other in manifest["nodes"].values()
-            if other["resource_type"] == "test"
-        )
+        n["name"]
+        for n in tests
+        if rule(n) == "not_null"
+        and not n["config"].get("where")
+        and (n["attached_node"], n.get("column_name")) not in keys
     ]
     assert per_column == []
-    merged = [n for n in manifest["nodes"].values() if (n.get("test_metadata") or {}).get("name") == "not_null_columns"]
-    assert len(merged) > 50
+    assert len([n for n in tests if rule(n) == "not_null_columns"]) > 50
 
 
 def test_a_null_in_a_mart_fails_its_not_null_columns_test_naming_the_column(published_env, tmp_path: Path) -> None:

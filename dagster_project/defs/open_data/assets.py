@@ -2,13 +2,14 @@
 
 import dagster as dg
 
+from dagster_project.defs.publication.assets import PUBLISHED_KEY
 from dagster_project.open_data.static import open_dir, write_open_files
 from dagster_project.resources import WarehouseResource
 
 
 @dg.asset(
     key=["open_data"],
-    deps=[dg.AssetKey(["published"])],
+    deps=[PUBLISHED_KEY],
     group_name="publication",
     description=(
         "published/open/: one JSON-stat 2.0 file and one SSB-style CSV per open table, and the DCAT-AP-NO "

@@ -24,12 +24,16 @@ def guarded_keys(feeds: tuple[Feed, ...]) -> list[dg.AssetKey]:
     )
 
 
+# The publication's asset: every step after it (report, open data, sweep, PostgreSQL) names it.
+PUBLISHED_KEY = dg.AssetKey(["published"])
+
+
 def build_published(feeds: tuple[Feed, ...], pool: str) -> dg.AssetsDefinition:
     """The publication, in the writer pool of the warehouse it publishes."""
     ingestion_checks_run = 2 * len(groups(feeds))  # ledger_balances and no_rejected_files per asset
 
     @dg.asset(
-        key=["published"],
+        key=PUBLISHED_KEY,
         deps=guarded_keys(feeds),
         group_name="publication",
         description=(
@@ -67,7 +71,7 @@ def build_published(feeds: tuple[Feed, ...], pool: str) -> dg.AssetsDefinition:
 
 @dg.asset(
     key=["status_report"],
-    deps=[dg.AssetKey(["published"])],
+    deps=[PUBLISHED_KEY],
     group_name="publication",
     description="The council's status report (bokmål, one self-contained HTML file), read from published.duckdb only.",
     kinds={"html"},
@@ -87,7 +91,7 @@ def build_published_postgres(pool: str) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=POSTGRES_KEY,
-        deps=[dg.AssetKey(["published"])],
+        deps=[PUBLISHED_KEY],
         group_name="publication",
         description=(
             "published.duckdb loaded into PostgreSQL (schema marts, swapped in one transaction) for "

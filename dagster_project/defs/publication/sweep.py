@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from dagster_project.defs.publication.assets import PUBLISHED_KEY
 from dagster_project.resources import WarehouseResource
 from dagster_project.warehouse import compaction, ledger
 
@@ -16,7 +17,7 @@ def build_sweep(pool: str) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=SWEEP_KEY,
-        deps=[dg.AssetKey(["published"])],
+        deps=[PUBLISHED_KEY],
         group_name="publication",
         description=(
             "Removes from the raw zone the file versions superseded more than EHELSE_RAW_RETENTION_DAYS "
