@@ -201,8 +201,16 @@ def build_demo_publication(root: Path, inbox_template: Path) -> None:
     in `<root>/warehouse`, recorded in the Dagster instance `<root>/dagster_home`;
     `<root>/outcome.json` is the run's RunOutcome (ok, published, message)."""
     shutil.copytree(inbox_template, root / "inbox")
-    outcome = publish_once(root)
+    record_outcome(root, publish_once(root))
+
+
+def record_outcome(root: Path, outcome: RunOutcome) -> None:
     (root / "outcome.json").write_text(json.dumps(dataclasses.asdict(outcome)), encoding="utf-8")
+
+
+def recorded_outcome(root: Path) -> dict:
+    """The RunOutcome of a shared run (record_outcome), as a dict (ok, published, message)."""
+    return json.loads((root / "outcome.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")
@@ -212,11 +220,6 @@ def demo_publication(demo_inbox_template: Path, tmp_path_factory: pytest.TempPat
     return built_once(
         tmp_path_factory, "demo_publication", lambda root: build_demo_publication(root, demo_inbox_template)
     )
-
-
-def demo_publication_outcome(demo_publication: Path) -> dict:
-    """The RunOutcome of the demo publication's run, as a dict (ok, published, message)."""
-    return json.loads((demo_publication / "outcome.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture
@@ -302,13 +305,60 @@ def warned_run_output(warned_publication: Path) -> tuple[int, str]:
 @pytest.fixture
 def warned_env(warned_publication: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     """A private copy of the warned publication's inbox and warehouse; env vars point at them."""
-    inbox, warehouse = tmp_path / "inbox", tmp_path / "warehouse"
-    shutil.copytree(warned_publication / "inbox", inbox)
-    shutil.copytree(warned_publication / "warehouse", warehouse)
-    monkeypatch.setenv(INBOX_ENV_VAR, str(inbox))
-    monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
+    return private_copy(warned_publication / "inbox", warned_publication / "warehouse", tmp_path, monkeypatch)
+
+
+def private_copy(inbox: Path, warehouse: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """Copies of a shared inbox and warehouse under tmp_path, the env vars pointing at them and no
+    acceptances: what a test may change."""
+    copies = tmp_path / "inbox", tmp_path / "warehouse"
+    shutil.copytree(inbox, copies[0])
+    shutil.copytree(warehouse, copies[1])
+    monkeypatch.setenv(INBOX_ENV_VAR, str(copies[0]))
+    monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(copies[1]))
     monkeypatch.delenv("EHELSE_ACCEPTANCES", raising=False)
-    return inbox, warehouse
+    return copies
+
+
+def build_refused_publication(root: Path, template: tuple[Path, Path]) -> None:
+    """A copy of the published template whose inbox halves the Helsenorge visits of 2022-06 and
+    2022-09 (a delivery halved by mistake: the README's case), run once: the quality gate refuses
+    it. `<root>/outcome.json` is the run's RunOutcome, `<root>/published_before.sha256` the
+    template's publication."""
+    from tests.integration.test_quality_gate import edit_usage, halve
+
+    shutil.copytree(template[0], root / "inbox")
+    shutil.copytree(template[1], root / "warehouse")
+    published = WarehousePaths(root / "warehouse").published_db
+    (root / "published_before.sha256").write_text(hashlib.sha256(published.read_bytes()).hexdigest())
+    for month in ("2022-06", "2022-09"):
+        edit_usage(root / "inbox", month, halve)
+    record_outcome(root, publish_once(root))
+
+
+@pytest.fixture(scope="session")
+def refused_publication_built(gate_templates: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One refused run shared by the quality gate's tests of a refusal, the steward's view of it
+    and the acceptances that answer it: built once for the session; read it through
+    refused_publication, or copy it (refused_env)."""
+    return built_once(
+        tmp_path_factory, "refused_publication", lambda root: build_refused_publication(root, gate_templates)
+    )
+
+
+@pytest.fixture
+def refused_publication(refused_publication_built: Path):
+    """The shared refused run (`<root>/outcome.json`, `<root>/inbox`, `<root>/warehouse`), NOT
+    copied: a test that wrote here fails (as published_readonly)."""
+    with unchanged(refused_publication_built, "the shared refused run"):
+        yield refused_publication_built
+
+
+@pytest.fixture
+def refused_env(refused_publication_built: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A private copy of the refused run's inbox and warehouse; env vars point at them."""
+    root = refused_publication_built
+    return private_copy(root / "inbox", root / "warehouse", tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="session")
@@ -327,11 +377,18 @@ def restated_publication(restated_publication_built: Path):
     """The shared restating run (`<root>/run.json`, `<root>/inbox`, `<root>/warehouse`), NOT
     copied: read by the readers' test, the archive's test and the dbt kill test (what its rerun
     owes). A test that wrote here would change the others' input: it fails (as published_readonly)."""
-    before = file_states(restated_publication_built)
-    yield restated_publication_built
-    assert file_states(restated_publication_built) == before, (
-        f"a test wrote into the shared restating run {restated_publication_built}: copy it first"
-    )
+    with unchanged(restated_publication_built, "the shared restating run"):
+        yield restated_publication_built
+
+
+@contextlib.contextmanager
+def unchanged(folder: Path, what: str):
+    """Fails the test that changed any file under `folder` (added, changed or removed): a shared
+    run or template that every xdist worker reads, which a test must copy before it writes
+    (published_env, refused_env, warned_env: private_copy)."""
+    before = file_states(folder)
+    yield
+    assert file_states(folder) == before, f"a test wrote into {what} {folder}: copy it first"
 
 
 def file_states(folder: Path) -> dict[str, tuple[int, int]]:
@@ -350,24 +407,15 @@ def published_readonly(gate_templates: tuple[Path, Path]):
     publication (open DuckDB files with read_only=True, write outputs under tmp_path). Every xdist
     worker reads the same files, so a test that wrote here would change the others' input: the
     fixture fails such a test (any file added, changed or removed) and tells it to use published_env."""
-    before = {folder: file_states(folder) for folder in gate_templates}
-    yield gate_templates
-    for folder in gate_templates:
-        assert file_states(folder) == before[folder], (
-            f"a test wrote into the shared published template {folder}: use published_env (a private copy)"
-        )
+    inbox, warehouse = gate_templates
+    with unchanged(inbox, "the shared template inbox"), unchanged(warehouse, "the shared published template"):
+        yield gate_templates
 
 
 @pytest.fixture
 def published_env(gate_templates: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A private copy of a published warehouse and its inbox; env vars point at them."""
-    inbox, warehouse = tmp_path / "inbox", tmp_path / "warehouse"
-    shutil.copytree(gate_templates[0], inbox)
-    shutil.copytree(gate_templates[1], warehouse)
-    monkeypatch.setenv(INBOX_ENV_VAR, str(inbox))
-    monkeypatch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
-    monkeypatch.delenv("EHELSE_ACCEPTANCES", raising=False)
-    return inbox, warehouse
+    return private_copy(*gate_templates, tmp_path, monkeypatch)
 
 
 def expected_seconds(item: pytest.Item) -> float:

@@ -42,6 +42,11 @@ WORKERS = 2
 WORKER_MEMORY = "1g"  # what each worker offers its executor
 EXECUTOR_MEMORY = "900m"
 SQL_SERVER_MEMORY = "768m"  # the SQL server's driver: planning and the metastore, no data
+# Every JVM of the cluster: serial GC and the C1 compiler only. Six JVMs on a small machine
+# (the master, two workers, their executors and the SQL server) running ~300 short statements:
+# C2's compilations and the parallel GC's threads cost more CPU than they save (the Spark
+# cluster test: 431 s of CPU without, 359 s with; docs/decisions.md).
+JVM_OPTIONS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1"
 START_TIMEOUT_SECONDS = 240.0
 # Every JVM carries this property with the cluster's directory: `down` signals a recorded pid
 # only while that process still carries it (a pid reused by another process is left alone).
@@ -169,7 +174,7 @@ def _environment(directory: Path) -> dict[str, str]:
         "SPARK_LOG_DIR": str(directory / "logs"),
         "SPARK_PID_DIR": str(directory),
         "SPARK_DAEMON_MEMORY": DAEMON_MEMORY,
-        "SPARK_DAEMON_JAVA_OPTS": marker,
+        "SPARK_DAEMON_JAVA_OPTS": f"{marker} {JVM_OPTIONS}",
         "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",  # no REST port (6066, fixed)
         "SPARK_NO_DAEMONIZE": "1",
     }
@@ -191,8 +196,8 @@ def _sql_server_command(home: Path, directory: Path, warehouse_dir: Path, master
     conf = {
         "spark.driver.host": LOOPBACK,
         "spark.driver.bindAddress": LOOPBACK,
-        "spark.driver.extraJavaOptions": f"{marker} {derby} -Duser.timezone=UTC",
-        "spark.executor.extraJavaOptions": "-Duser.timezone=UTC",
+        "spark.driver.extraJavaOptions": f"{marker} {derby} -Duser.timezone=UTC {JVM_OPTIONS}",
+        "spark.executor.extraJavaOptions": f"-Duser.timezone=UTC {JVM_OPTIONS}",
         "spark.executor.memory": EXECUTOR_MEMORY,
         "spark.cores.max": "2",
         "spark.sql.warehouse.dir": str(spark_sql_warehouse(warehouse_dir)),

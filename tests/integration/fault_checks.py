@@ -11,6 +11,9 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -157,16 +160,61 @@ def publication_count(published_db: Path) -> int:
         con.close()
 
 
+# What a dashboard would show of the restated file's publication: the size of the main fact, the
+# 1.1.1 figure restate_usage changes (12 months of national visits: +7) and the file's checksum.
+WATCHED = (
+    "select (select count(*) from marts.fct_measure_value), "
+    "(select numerator from marts.fct_measure_value where measure_id = '1.1.1' "
+    "and geography_level = 'national' and period = '2022-12'), "
+    "(select sha256 from marts.publication_files where file_name = $file)"
+)
+
+
+@contextmanager
+def watching(published_db: Path, file_name: str) -> Iterator[dict]:
+    """A reader in the run's own process, as a dashboard refreshing: one read-only connection
+    opened before the run, queried (WATCHED) every half second while it runs. Fills `during`
+    (each distinct answer once, in order), then `after` (that connection, once the run ended)
+    and `fresh` (a new connection's answer)."""
+    con = duckdb.connect(str(published_db), read_only=True)
+    seen: dict = {"during": []}
+    stop = threading.Event()
+
+    def ask(connection: duckdb.DuckDBPyConnection) -> list:
+        return list(connection.execute(WATCHED, {"file": file_name}).fetchone())
+
+    def poll() -> None:
+        while not stop.is_set():
+            current = ask(con)
+            if not seen["during"] or seen["during"][-1] != current:
+                seen["during"].append(current)
+            stop.wait(0.5)
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        thread.join()
+        seen["after"] = ask(con)
+        con.close()
+        with duckdb.connect(str(published_db), read_only=True) as fresh:
+            seen["fresh"] = ask(fresh)
+
+
 def build_restated_publication(root: Path, template: tuple[Path, Path]) -> None:
     """A copy of the published template (`<root>/inbox`, `<root>/warehouse`) whose inbox restates
     one file (restate_usage), run once as of today with raw-zone retention 0 days while another
     process holds every raw-zone, ledger and published file open, published.duckdb in a
-    read-only DuckDB connection and a raw-zone query half read (READER_SCRIPT). One uninterrupted
+    read-only DuckDB connection and a raw-zone query half read (READER_SCRIPT), and a reader in
+    this process queries the publication all the while (watching). One uninterrupted
     restating run serves the readers' test, the archive's test and, as what a killed run's rerun
     owes, the dbt kill test (the readers change nothing the run writes, and retention 0 acts in the
     sweep after the publication, not in what is published). `<root>/run.json`: the as-of date,
     the publication count before, the restated file, what the reader held and saw after the run,
-    the run's outcome and whether the superseded version it held was swept."""
+    what the watching reader saw, the run's outcome and whether the superseded version it held was
+    swept."""
     from dagster_project.runner import run_pipeline
     from tests.conftest import instance_copy
 
@@ -186,7 +234,7 @@ def build_restated_publication(root: Path, template: tuple[Path, Path]) -> None:
     )
     try:
         record["holding"] = answer(reader)
-        with pytest.MonkeyPatch.context() as patch:
+        with pytest.MonkeyPatch.context() as patch, watching(paths.published_db, record["restated"]) as seen:
             patch.setenv(INBOX_ENV_VAR, str(inbox))
             patch.setenv(WAREHOUSE_ENV_VAR, str(warehouse))
             patch.setenv(DAGSTER_HOME_ENV_VAR, str(instance_copy(root / "dagster_home")))
@@ -194,6 +242,7 @@ def build_restated_publication(root: Path, template: tuple[Path, Path]) -> None:
             patch.delenv("EHELSE_ACCEPTANCES", raising=False)
             outcome = run_pipeline(Settings.from_env(as_of_date=as_of))
         record["outcome"] = {"ok": outcome.ok, "published": outcome.published, "message": outcome.message}
+        record["watched"] = seen
         record["still_there"] = sorted(p for p in record["holding"]["held"] if Path(p).exists())
         reader.stdin.write("published\n")
         reader.stdin.flush()

@@ -9,7 +9,7 @@ import pytest
 
 from dagster_project.runner import run_pipeline
 from dagster_project.settings import SEEDS_DIR, WarehousePaths
-from tests.conftest import demo_publication_outcome
+from tests.conftest import recorded_outcome
 from tests.integration.pipeline_checks import (
     adoption_shares_from_files,
     lookups_per_year_from_files,
@@ -28,7 +28,7 @@ def test_pipeline_publishes_every_measure_and_1_1_x_as_computed_from_the_files(
     # The first run on the generated inbox is conftest's demo_publication (shared with the
     # restated-day test): its outcome, then a private copy of what it published and recorded.
     demo_inbox, warehouse = demo_published_env
-    outcome = demo_publication_outcome(demo_publication)
+    outcome = recorded_outcome(demo_publication)
     assert outcome["ok"] and outcome["published"], outcome["message"]
     paths = WarehousePaths(warehouse)
 

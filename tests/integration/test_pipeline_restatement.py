@@ -9,7 +9,7 @@ import pytest
 
 from dagster_project.runner import run_pipeline
 from dagster_project.settings import DBT_PIPELINE_MANIFEST, WarehousePaths
-from tests.conftest import demo_publication_outcome
+from tests.conftest import recorded_outcome
 from tests.integration.pipeline_checks import lookups_per_month_from_files, published_values
 
 
@@ -18,7 +18,7 @@ def test_a_restated_lookup_day_replaces_its_counts_in_the_incremental_fact(
     demo_publication: Path, demo_published_env: tuple[Path, Path]
 ) -> None:
     demo_inbox, warehouse_env = demo_published_env  # a copy of the first run on the generated inbox
-    assert demo_publication_outcome(demo_publication)["ok"]
+    assert recorded_outcome(demo_publication)["ok"]
     day = demo_inbox / "kjernejournal" / "kj_oppslag_2022-06-15.jsonl.gz"
     lines = gzip.decompress(day.read_bytes()).splitlines()
     day.write_bytes(gzip.compress(b"\n".join(lines[:-3]) + b"\n"))  # the source re-delivers the day, 3 fewer

@@ -7,7 +7,6 @@ pipeline and checks the verdict, the message and the published file.
 
 import csv
 import hashlib
-import threading
 from pathlib import Path
 
 import duckdb
@@ -21,7 +20,7 @@ from dagster_project.resources import WarehouseResource
 from dagster_project.resources.great_expectations import GreatExpectationsResource
 from dagster_project.runner import run_pipeline
 from dagster_project.settings import WarehousePaths
-from tests.conftest import warned_run_output
+from tests.conftest import recorded_outcome, warned_run_output
 
 
 def sha256(path: Path) -> str:
@@ -35,11 +34,6 @@ def edit_usage(inbox: Path, month: str, change) -> None:
     change(rows)
     with path.open("w", encoding="utf-8", newline="") as f:
         csv.writer(f, delimiter=";", lineterminator="\r\n").writerows(rows)
-
-
-def collapse(rows: list[list[str]]) -> None:
-    for row in rows[1:]:
-        row[3], row[4] = str(int(row[3]) // 10), str(int(row[4]) // 10)
 
 
 def halve(rows: list[list[str]]) -> None:
@@ -58,19 +52,28 @@ def check_results(warehouse: Path) -> list[tuple]:
         con.close()
 
 
-def test_a_90_percent_volume_collapse_blocks_publication_and_keeps_the_file(published_env) -> None:
-    inbox, warehouse = published_env
-    published = WarehousePaths(warehouse).published_db
-    before = sha256(published)
-    edit_usage(inbox, "2022-06", collapse)
+def accept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *periods: tuple[str, str]) -> None:
+    """A steward's acceptance file accepting monthly_volume_change for each (period, expires_on)."""
+    acceptances = tmp_path / "acceptances.csv"
+    rows = [
+        f"raw__helsenorge_usage.monthly_volume_change;{period};Outage confirmed by NHN;Kari (forvalter);{expires}\n"
+        for period, expires in periods
+    ]
+    acceptances.write_text("check;period;reason;accepted_by;expires_on\n" + "".join(rows), encoding="utf-8")
+    monkeypatch.setenv("EHELSE_ACCEPTANCES", str(acceptances))
 
-    outcome = run_pipeline()
 
-    assert not outcome.ok and not outcome.published
-    assert "quality gate refused to publish" in outcome.message
-    assert "raw__helsenorge_usage.monthly_volume_change (error)" in outcome.message
-    assert "2022-06" in outcome.message
-    assert sha256(published) == before
+def test_a_halved_month_blocks_publication_and_keeps_the_file(refused_publication: Path) -> None:
+    # The run is conftest's refused_publication: 2022-06 and 2022-09 halved, the README's case.
+    outcome = recorded_outcome(refused_publication)
+    warehouse = refused_publication / "warehouse"
+    assert not outcome["ok"] and not outcome["published"]
+    assert "quality gate refused to publish" in outcome["message"]
+    assert "raw__helsenorge_usage.monthly_volume_change (error)" in outcome["message"]
+    assert "2022-06" in outcome["message"] and "2022-09" in outcome["message"]
+    assert "2022-07" not in outcome["message"]  # the correct month after it is not the one named
+    before = (refused_publication / "published_before.sha256").read_text()
+    assert sha256(WarehousePaths(warehouse).published_db) == before
     report = format_quality(WarehousePaths(warehouse))
     assert "Siste avviste forsøk (ikke publisert): AVVIST" in report and "'row_key': '2022-06'" in report
     # The gate behind the live publication is shown beside it, labelled, with every check it ran.
@@ -87,18 +90,12 @@ def test_a_90_percent_volume_collapse_blocks_publication_and_keeps_the_file(publ
 
 
 def test_the_steward_view_keeps_the_published_gate_and_the_refusal_after_a_partial_ui_run(
-    published_env, tmp_path: Path
+    refused_env, tmp_path: Path
 ) -> None:
-    inbox, warehouse = published_env
+    inbox, warehouse = refused_env  # a copy of the refused run: the UI run below writes its checks
     paths = WarehousePaths(warehouse)
-    assert cli.main(["quality"]) == 0
     published_checks = len(steward_view(paths).published.checks)
     assert published_checks > 20
-
-    edit_usage(inbox, "2022-06", halve)  # a delivery halved by mistake: the README's case
-    outcome = run_pipeline()
-    assert not outcome.ok and not outcome.published and "2022-06" in outcome.message
-    assert "2022-07" not in outcome.message  # the correct month after it is not the one named
     # A run from the Dagster UI that validates one suite, and passes.
     suite = next(s for s in load_suites() if s.name == "raw__pll_monthly")
     resource = GreatExpectationsResource(acceptances_file=str(tmp_path / "none.csv"))
@@ -116,46 +113,28 @@ def test_the_steward_view_keeps_the_published_gate_and_the_refusal_after_a_parti
     assert "2022-06 erstattet " in page and "færre besøk" in page  # the restatement, named
 
 
-@pytest.mark.slow(seconds=65)
+@pytest.mark.slow(seconds=45)
 def test_an_accepted_failure_publishes_with_the_acceptance_on_record(
-    published_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    refused_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    inbox, warehouse = published_env
-    edit_usage(inbox, "2022-06", collapse)
-    assert not run_pipeline().ok  # refused first, as a steward would meet it
-
-    acceptances = tmp_path / "acceptances.csv"
-    acceptances.write_text(
-        "check;period;reason;accepted_by;expires_on\n"
-        "raw__helsenorge_usage.monthly_volume_change;2022-06;Outage confirmed by NHN;Kari (forvalter);2099-12-31\n"
-        "raw__helsenorge_usage.monthly_volume_change;2022-07;Month after the outage;Kari (forvalter);2099-12-31\n",
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("EHELSE_ACCEPTANCES", str(acceptances))
+    _, warehouse = refused_env  # refused first, as a steward would meet it (refused_publication)
+    accept(tmp_path, monkeypatch, ("2022-06", "2099-12-31"), ("2022-09", "2099-12-31"))
     outcome = run_pipeline()
 
     assert outcome.ok and outcome.published, outcome.message
     assert "raw__helsenorge_usage.monthly_volume_change (accepted)" in outcome.message
     accepted = [r for r in check_results(warehouse) if r[0] == "raw__helsenorge_usage.monthly_volume_change"]
     assert accepted == [("raw__helsenorge_usage.monthly_volume_change", "warn", False, "Kari (forvalter)")]
+    assert cli.main(["quality"]) == 0  # the latest attempt published
 
 
 def test_an_expired_or_partial_acceptance_does_not_accept(
-    published_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    refused_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    inbox, warehouse = published_env
-    edit_usage(inbox, "2022-06", collapse)
-    edit_usage(inbox, "2022-09", collapse)
-    acceptances = tmp_path / "acceptances.csv"
-    acceptances.write_text(
-        "check;period;reason;accepted_by;expires_on\n"
-        "raw__helsenorge_usage.monthly_volume_change;2022-06;Outage;Kari;2099-12-31\n"  # 2022-09 not covered
-        "raw__helsenorge_usage.monthly_volume_change;2022-09;Outage;Kari;2020-01-01\n",  # expired
-        encoding="utf-8",
-    )
-    monkeypatch.setenv("EHELSE_ACCEPTANCES", str(acceptances))
+    accept(tmp_path, monkeypatch, ("2022-06", "2099-12-31"), ("2022-09", "2020-01-01"))  # 2022-09 expired
     outcome = run_pipeline()
     assert not outcome.ok and "monthly_volume_change (error)" in outcome.message
+    assert "2022-09" in outcome.message.split("monthly_volume_change (error)")[1]
 
 
 def test_an_invalid_acceptance_file_is_refused_with_its_line(
@@ -222,37 +201,3 @@ def test_a_target_without_baseline_is_a_warning_that_still_publishes(warned_publ
     status = con.execute("select latest_value, status from marts.measure_status where measure_id = '5.1'").fetchone()
     con.close()
     assert status == (72.0, "no_target")
-
-
-@pytest.mark.slow(seconds=55)
-def test_a_reader_holding_the_file_open_neither_blocks_nor_sees_a_mix(published_env) -> None:
-    inbox, warehouse = published_env
-    published = WarehousePaths(warehouse).published_db
-    reader = duckdb.connect(str(published), read_only=True)
-    query = "select count(*), sum(value) from marts.fct_measure_value where measure_id = '4.2.6'"
-    seen_before = reader.execute(query).fetchone()
-
-    def more_patients(rows: list[list[str]]) -> None:
-        rows[1][3] = str(int(rows[1][3]) + 1000)
-
-    path = inbox / "pll" / "pll_2022-12.csv"
-    with path.open(encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f, delimiter=";"))
-    more_patients(rows)
-    with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f, delimiter=";", lineterminator="\r\n").writerows(rows)
-
-    done: dict = {}
-    worker = threading.Thread(target=lambda: done.setdefault("outcome", run_pipeline()))
-    worker.start()
-    while worker.is_alive():  # the reader keeps querying the whole time: always the old, whole publication
-        assert reader.execute(query).fetchone() == seen_before
-        worker.join(timeout=0.5)
-    assert done["outcome"].ok and done["outcome"].published, done["outcome"].message
-    assert reader.execute(query).fetchone() == seen_before
-    reader.close()
-
-    fresh = duckdb.connect(str(published), read_only=True)
-    seen_after = fresh.execute(query).fetchone()
-    fresh.close()
-    assert seen_after[0] == seen_before[0] and seen_after[1] == seen_before[1] + 2000  # national + municipality
