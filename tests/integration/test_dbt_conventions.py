@@ -58,13 +58,18 @@ def test_every_model_has_a_primary_key_test(manifest: dict) -> None:
     for node in manifest["nodes"].values():
         if node["resource_type"] == "test" and node.get("test_metadata"):
             tests_by_column[node["attached_node"]][node.get("column_name")].add(node["test_metadata"]["name"])
+    keyed_by_row_rules = {
+        node["attached_node"]
+        for node in manifest["nodes"].values()
+        if (node.get("test_metadata") or {}).get("name") == "row_rules" and node["test_metadata"]["kwargs"].get("key")
+    }
     models = [key for key, node in manifest["nodes"].items() if node["resource_type"] == "model"]
     assert len(models) > 20
     missing = [
         key
         for key in models
         if not any(
-            (names & PK_TESTS and "not_null" in names) or "unique_combination_of_columns" in names
+            (names & PK_TESTS and "not_null" in names) or key in keyed_by_row_rules
             for names in tests_by_column[key].values()
         )
     ]
@@ -209,38 +214,35 @@ def test_lookup_ids_are_stored_as_uuids_so_their_unique_test_fits_the_memory_lim
     assert data_type == "UUID"
 
 
-def test_a_models_not_null_columns_are_one_test(manifest: dict) -> None:
-    """A column's not_null is one entry of its model's not_null_columns test (one node, one
-    query and one Spark job per model instead of one per column); a per-column not_null stays
-    only beside `unique` (the key) or with a config of its own (the lookups' new days)."""
+def test_a_models_key_and_not_null_rules_are_one_test(manifest: dict) -> None:
+    """A model's key and its columns' not_null are entries of its one row_rules test (one node,
+    one query and one Spark job per model instead of one per rule and column); a per-column
+    unique or not_null stays only with a config of its own (the lookups' new days)."""
     tests = [node for node in manifest["nodes"].values() if node["resource_type"] == "test"]
 
     def rule(node: dict) -> str | None:
         return (node.get("test_metadata") or {}).get("name")
 
-    keys = {(n["attached_node"], n.get("column_name")) for n in tests if rule(n) == "unique"}
-    per_column = [
-        n["name"]
-        for n in tests
-        if rule(n) == "not_null"
-        and not n["config"].get("where")
-        and (n["attached_node"], n.get("column_name")) not in keys
-    ]
+    per_column = [n["name"] for n in tests if rule(n) in ("unique", "not_null") and not n["config"].get("where")]
     assert per_column == []
-    assert len([n for n in tests if rule(n) == "not_null_columns"]) > 50
+    row_rules = [n["attached_node"] for n in tests if rule(n) == "row_rules"]
+    assert len(row_rules) == len(set(row_rules)) > 60
 
 
-def test_a_null_in_a_mart_fails_its_not_null_columns_test_naming_the_column(published_env, tmp_path: Path) -> None:
-    """The merged rule still fails on one null, and the steward's message (dbt_tests) names the
-    model, the rule and the column that is null."""
+def test_a_null_or_a_repeated_key_in_a_mart_fails_its_row_rules_naming_the_column_and_the_key(
+    published_env, tmp_path: Path
+) -> None:
+    """The merged rules still fail on one null and on one repeated key, and the steward's message
+    (dbt_tests) names the model, the rules, the column that is null and the key repeated."""
     _, warehouse = published_env
     with duckdb.connect(str(WarehousePaths(warehouse).working_db)) as con:
-        (measure,) = con.execute("select min(measure_id) from marts.dim_measure").fetchone()
-        con.execute("update marts.dim_measure set name_nb = null where measure_id = ?", [measure])
+        (first, last) = con.execute("select min(measure_id), max(measure_id) from marts.dim_measure").fetchone()
+        con.execute("update marts.dim_measure set name_nb = null where measure_id = ?", [first])
+        con.execute("insert into marts.dim_measure select * from marts.dim_measure where measure_id = ?", [last])
     target = tmp_path / "target"
     done = subprocess.run(
         [
-            *(DBT_EXECUTABLE, "test", "--select", "dim_measure,test_name:not_null_columns"),
+            *(DBT_EXECUTABLE, "test", "--select", "dim_measure,test_name:row_rules"),
             *("--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)),
             *("--target-path", str(target), "--log-path", str(tmp_path / "logs")),
             *("--vars", json.dumps(Settings.from_env(warehouse_dir=warehouse).dbt_vars())),
@@ -252,8 +254,11 @@ def test_a_null_in_a_mart_fails_its_not_null_columns_test_naming_the_column(publ
     assert done.returncode != 0, done.stdout[-2000:]
     run_results = json.loads((target / "run_results.json").read_text())
     failed = dbt_tests.failed_tests(run_results, json.loads((target / "manifest.json").read_text()))
-    assert [(t.model, t.failing_rows) for t in failed] == [("dim_measure", 1)]
+    assert [(t.model, t.failing_rows) for t in failed] == [("dim_measure", 2)]
     with duckdb.connect(str(WarehousePaths(warehouse).working_db), read_only=True) as con:
         dbt_tests.add_examples(con, failed)
-    assert failed[0].examples == [{"null_columns": "name_nb"}]
-    assert "not_null_columns(columns=[" in failed[0].rule and "'name_nb'" in failed[0].rule
+    assert sorted(failed[0].examples, key=str) == [
+        {"rule": "not_null", "failing": "name_nb"},
+        {"rule": "unique", "failing": f"measure_id={last}"},
+    ]
+    assert "row_rules(key=['measure_id'], not_null=[" in failed[0].rule and "'name_nb'" in failed[0].rule
