@@ -4,6 +4,7 @@ that readers hold every file through (build_restated_publication)."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -68,6 +69,31 @@ def balanced(zone) -> bool:
 def child_env() -> dict[str, str]:
     """The environment for a child process that imports this checkout of the project."""
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])}
+
+
+# The stewards' comments on 1.1 as test_status_as_of reads them as of 31.03.2023: an older one,
+# the one in force then (HTML that must be escaped) and one written after that date.
+STEWARD_COMMENTS = [
+    ["1.1", "2022-01-01", "Gammel vurdering.", "A"],
+    ["1.1", "2022-10-01", "Positive bevegelser <script>alert(1)</script>", "Norsk helsenett"],
+    ["1.1.2", "2023-06-01", "Senere enn as-of-datoen.", "B"],
+]
+
+
+def write_comments(inbox: Path, rows: list[list[str]]) -> None:
+    path = inbox / "manual" / "indikator_kommentarer.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, delimiter=";")
+        writer.writerow(["id", "gjelder_fra", "kommentar", "forfatter"])
+        writer.writerows(rows)
+
+
+def restate(inbox: Path) -> Path:
+    """The inbox of the shared restating run (build_restated_publication), and of the dbt kill
+    test's runs that must publish the same: one file restated (restate_usage, returned) and the
+    stewards' comments of STEWARD_COMMENTS."""
+    write_comments(inbox, STEWARD_COMMENTS)
+    return restate_usage(inbox)
 
 
 def restate_usage(inbox: Path) -> Path:
@@ -205,12 +231,12 @@ def watching(published_db: Path, file_name: str) -> Iterator[dict]:
 
 def build_restated_publication(root: Path, template: tuple[Path, Path]) -> None:
     """A copy of the published template (`<root>/inbox`, `<root>/warehouse`) whose inbox restates
-    one file (restate_usage), run once as of today with raw-zone retention 0 days while another
+    one file and has the stewards' comments (restate), run once as of today with raw-zone retention 0 days while another
     process holds every raw-zone, ledger and published file open, published.duckdb in a
     read-only DuckDB connection and a raw-zone query half read (READER_SCRIPT), and a reader in
     this process queries the publication all the while (watching). One uninterrupted
-    restating run serves the readers' test, the archive's test and, as what a killed run's rerun
-    owes, the dbt kill test (the readers change nothing the run writes, and retention 0 acts in the
+    restating run serves the readers' test, the archive's test, the status as of a past date (a
+    copy, run again as of that date) and, as what a killed run's rerun owes, the dbt kill test (the readers change nothing the run writes, and retention 0 acts in the
     sweep after the publication, not in what is published). `<root>/run.json`: the as-of date,
     the publication count before, the restated file, what the reader held and saw after the run,
     what the watching reader saw, the run's outcome and whether the superseded version it held was
@@ -224,7 +250,7 @@ def build_restated_publication(root: Path, template: tuple[Path, Path]) -> None:
     paths = WarehousePaths(warehouse)
     as_of = date.today().isoformat()
     record: dict = {"as_of": as_of, "publications_before": publication_count(paths.published_db)}
-    record["restated"] = restate_usage(inbox).name
+    record["restated"] = restate(inbox).name
     reader = subprocess.Popen(
         [sys.executable, "-c", READER_SCRIPT, str(warehouse)],
         stdin=subprocess.PIPE,

@@ -16,7 +16,7 @@ import pytest
 from dagster_project.publication.publish import PUBLISHED_TABLES
 from dagster_project.settings import WarehousePaths
 from dagster_project.warehouse import ledger
-from tests.integration.fault_checks import balanced, child_env, file_sha, restate_usage
+from tests.integration.fault_checks import balanced, child_env, file_sha, restate
 
 # --------------------------------------------------------------------------- kill -9 during the dbt build
 
@@ -130,7 +130,7 @@ def test_kill_9_during_the_dbt_build_keeps_the_publication_and_a_rerun_publishes
     expected = _published_marts(WarehousePaths(restated_publication / "warehouse").published_db)
     paths = WarehousePaths(warehouse)
     before = file_sha(paths.published_db)
-    restated = restate_usage(inbox)
+    restated = restate(inbox)
     env = child_env()
     for nodes_done in (0, 60):
         output = tmp_path / f"run-killed-at-{nodes_done}.txt"
