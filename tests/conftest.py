@@ -376,7 +376,8 @@ def restated_publication_built(gate_templates: tuple[Path, Path], tmp_path_facto
 def restated_publication(restated_publication_built: Path):
     """The shared restating run (`<root>/run.json`, `<root>/inbox`, `<root>/warehouse`), NOT
     copied: read by the readers' test, the archive's test, the status as of a past date (which
-    copies it: private_copy) and the dbt kill test (what its rerun owes). A test that wrote here would change the others' input: it fails (as published_readonly)."""
+    copies it: private_copy) and the dbt kill test (what its rerun owes). A test that wrote here
+    would change the others' input: it fails (as published_readonly)."""
     with unchanged(restated_publication_built, "the shared restating run"):
         yield restated_publication_built
 

@@ -231,16 +231,17 @@ def watching(published_db: Path, file_name: str) -> Iterator[dict]:
 
 def build_restated_publication(root: Path, template: tuple[Path, Path]) -> None:
     """A copy of the published template (`<root>/inbox`, `<root>/warehouse`) whose inbox restates
-    one file and has the stewards' comments (restate), run once as of today with raw-zone retention 0 days while another
-    process holds every raw-zone, ledger and published file open, published.duckdb in a
-    read-only DuckDB connection and a raw-zone query half read (READER_SCRIPT), and a reader in
-    this process queries the publication all the while (watching). One uninterrupted
-    restating run serves the readers' test, the archive's test, the status as of a past date (a
-    copy, run again as of that date) and, as what a killed run's rerun owes, the dbt kill test (the readers change nothing the run writes, and retention 0 acts in the
-    sweep after the publication, not in what is published). `<root>/run.json`: the as-of date,
-    the publication count before, the restated file, what the reader held and saw after the run,
-    what the watching reader saw, the run's outcome and whether the superseded version it held was
-    swept."""
+    one file and has the stewards' comments (restate), run once as of today with raw-zone
+    retention 0 days while another process holds every raw-zone, ledger and published file open,
+    published.duckdb in a read-only DuckDB connection and a raw-zone query half read
+    (READER_SCRIPT), and a reader in this process queries the publication all the while
+    (watching). One uninterrupted restating run serves the readers' tests, the archive's test,
+    the status as of a past date (a copy, run again as of that date) and, as what a killed run's
+    rerun owes, the dbt kill test (the readers change nothing the run writes, and retention 0
+    acts in the sweep after the publication, not in what is published). `<root>/run.json`: the
+    as-of date, the publication count before, the restated file, what the reader process held
+    and saw after the run, what the watching reader saw, the run's outcome and whether the
+    superseded version it held was swept."""
     from dagster_project.runner import run_pipeline
     from tests.conftest import instance_copy
 
