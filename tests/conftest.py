@@ -170,7 +170,8 @@ def warehouse_env(demo_inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def publish_once(root: Path) -> RunOutcome:
-    """One `run_pipeline()` of `<root>/inbox` into an empty warehouse `<root>/warehouse`, recorded
+    """One `run_pipeline()` of `<root>/inbox` into the warehouse `<root>/warehouse` (empty, or a
+    copy of a published one), recorded
     in a fresh Dagster instance `<root>/dagster_home`, with no acceptances; its outcome."""
     from dagster_project.runner import run_pipeline
 

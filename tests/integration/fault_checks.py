@@ -1,6 +1,8 @@
 """Shared by the fault suite (test_faults*.py): the raw zone's state and balance, a restated
-file, the environment of a child process that imports this checkout, and the one restating run
-that readers hold every file through (build_restated_publication)."""
+file and the stewards' comments (restate, STEWARD_COMMENTS), the environment of a child process
+that imports this checkout, and the one restating run that readers hold every file through and
+query while it runs (build_restated_publication, READER_SCRIPT, watching), which the archive's
+and the status-as-of tests read too."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -186,47 +187,69 @@ def publication_count(published_db: Path) -> int:
         con.close()
 
 
-# What a dashboard would show of the restated file's publication: the size of the main fact, the
-# 1.1.1 figure restate_usage changes (12 months of national visits: +7) and the file's checksum.
+# A dashboard refreshing: a process with one read-only connection to published.duckdb opened
+# before the run, asking every half second what it shows of the restated file's publication (the
+# main fact's size, the 1.1.1 figure restate_usage changes: 12 months of national visits, +7, and
+# the file's checksum) until told the run ended; then it answers with each distinct answer once,
+# in order, how often it asked, and what that connection shows after the run. A process of its
+# own: DuckDB hands a process's new connections to a file it already holds open, so a reader in
+# the run's process would make the run's report and open data read the old publication.
 WATCHED = (
     "select (select count(*) from marts.fct_measure_value), "
     "(select numerator from marts.fct_measure_value where measure_id = '1.1.1' "
     "and geography_level = 'national' and period = '2022-12'), "
     "(select sha256 from marts.publication_files where file_name = $file)"
 )
+WATCH_SCRIPT = textwrap.dedent(
+    """
+    import json, select, sys
+    import duckdb
+
+    published, file_name, WATCHED = sys.argv[1:4]
+    con = duckdb.connect(published, read_only=True)
+    con.execute("set enable_progress_bar = false")
+
+    def ask():
+        return list(con.execute(WATCHED, {"file": file_name}).fetchone())
+
+    during, polls = [], 0
+    print(json.dumps({"watching": ask()}), flush=True)
+    while True:
+        current = ask()
+        polls += 1
+        if not during or during[-1] != current:
+            during.append(current)
+        if select.select([sys.stdin], [], [], 0.5)[0]:
+            break
+    sys.stdin.readline()
+    print(json.dumps({"during": during, "polls": polls, "after": ask()}), flush=True)
+    """
+)
 
 
 @contextmanager
 def watching(published_db: Path, file_name: str) -> Iterator[dict]:
-    """A reader in the run's own process, as a dashboard refreshing: one read-only connection
-    opened before the run, queried (WATCHED) every half second while it runs. Fills `during`
-    (each distinct answer once, in order), then `after` (that connection, once the run ended)
-    and `fresh` (a new connection's answer)."""
-    con = duckdb.connect(str(published_db), read_only=True)
-    seen: dict = {"during": []}
-    stop = threading.Event()
-
-    def ask(connection: duckdb.DuckDBPyConnection) -> list:
-        return list(connection.execute(WATCHED, {"file": file_name}).fetchone())
-
-    def poll() -> None:
-        while not stop.is_set():
-            current = ask(con)
-            if not seen["during"] or seen["during"][-1] != current:
-                seen["during"].append(current)
-            stop.wait(0.5)
-
-    thread = threading.Thread(target=poll)
-    thread.start()
+    """WATCH_SCRIPT's process for the duration of the block; fills `during`, `polls` and `after`
+    (its connection, once the block ended) and `fresh` (a new connection's answer)."""
+    watcher = subprocess.Popen(
+        [sys.executable, "-c", WATCH_SCRIPT, str(published_db), file_name, WATCHED],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=child_env(),
+    )
+    seen: dict = {}
     try:
+        answer(watcher)  # connected and asked once: the run may start
         yield seen
+        watcher.stdin.write("ended\n")
+        watcher.stdin.flush()
+        seen.update(answer(watcher))
     finally:
-        stop.set()
-        thread.join()
-        seen["after"] = ask(con)
-        con.close()
-        with duckdb.connect(str(published_db), read_only=True) as fresh:
-            seen["fresh"] = ask(fresh)
+        watcher.kill()
+        watcher.wait()
+    with duckdb.connect(str(published_db), read_only=True) as fresh:
+        seen["fresh"] = list(fresh.execute(WATCHED, {"file": file_name}).fetchone())
 
 
 def build_restated_publication(root: Path, template: tuple[Path, Path]) -> None:
@@ -234,14 +257,14 @@ def build_restated_publication(root: Path, template: tuple[Path, Path]) -> None:
     one file and has the stewards' comments (restate), run once as of today with raw-zone
     retention 0 days while another process holds every raw-zone, ledger and published file open,
     published.duckdb in a read-only DuckDB connection and a raw-zone query half read
-    (READER_SCRIPT), and a reader in this process queries the publication all the while
-    (watching). One uninterrupted restating run serves the readers' tests, the archive's test,
-    the status as of a past date (a copy, run again as of that date) and, as what a killed run's
-    rerun owes, the dbt kill test (the readers change nothing the run writes, and retention 0
-    acts in the sweep after the publication, not in what is published). `<root>/run.json`: the
-    as-of date, the publication count before, the restated file, what the reader process held
-    and saw after the run, what the watching reader saw, the run's outcome and whether the
-    superseded version it held was swept."""
+    (READER_SCRIPT), and a third process queries the publication all the while (watching).
+    One uninterrupted restating run serves the readers' tests, the archive's test, the status as
+    of a past date (a copy, run again as of that date) and, as what a killed run's rerun owes,
+    the dbt kill test (the readers change nothing the run writes, and retention 0 acts in the
+    sweep after the publication, not in what is published). `<root>/run.json`: the as-of date,
+    the publication count before, the restated file and its checksum before, what the reader
+    process held and saw after the run, what the watching process saw, the run's outcome and
+    whether the superseded version it held was swept."""
     from dagster_project.runner import run_pipeline
     from tests.conftest import instance_copy
 
@@ -251,6 +274,7 @@ def build_restated_publication(root: Path, template: tuple[Path, Path]) -> None:
     paths = WarehousePaths(warehouse)
     as_of = date.today().isoformat()
     record: dict = {"as_of": as_of, "publications_before": publication_count(paths.published_db)}
+    record["sha_before"] = ledger.sha256_of(inbox / "helsenorge" / "helsenorge_bruk_2022-06.csv")
     record["restated"] = restate(inbox).name
     reader = subprocess.Popen(
         [sys.executable, "-c", READER_SCRIPT, str(warehouse)],

@@ -61,17 +61,18 @@ def test_readers_holding_every_file_neither_block_a_restating_run_nor_see_it(res
 def test_a_dashboard_querying_during_the_run_sees_the_old_publication_whole_then_the_new(
     restated_publication: Path,
 ) -> None:
-    """A reader in the run's own process queried the publication every half second from a
-    connection opened before the run (fault_checks.watching): every answer while the run wrote,
-    and after it on that connection, is the old publication's; a new connection gets the new one
-    whole: the restated file's checksum and its figure (1.1.1: +7 visits), the fact's size kept."""
+    """A process queried the publication every half second from a connection opened before the
+    run (fault_checks.watching): every answer while the run wrote, and after it on that
+    connection, is the old publication's; a new connection gets the new one whole: the restated
+    file's checksum and its figure (1.1.1: +7 visits), the fact's size kept."""
     record = json.loads((restated_publication / "run.json").read_text(encoding="utf-8"))
     watched = record["watched"]
+    assert watched["polls"] >= 5, watched  # it kept asking while the run ran
     assert len(watched["during"]) == 1, f"the reader saw the publication change under it: {watched['during']}"
     [before] = watched["during"]
     assert watched["after"] == before
     rows, visits, sha = watched["fresh"]
     restated = ledger.sha256_of(restated_publication / "inbox" / "helsenorge" / record["restated"])
-    assert before[2] != restated and sha == restated
+    assert before[2] == record["sha_before"] != restated and sha == restated
     assert visits == before[1] + 7
     assert rows == before[0] > 1000

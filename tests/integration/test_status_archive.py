@@ -24,7 +24,8 @@ def test_an_archived_publication_renders_the_same_report_after_a_restatement(
     published_readonly, restated_publication: Path, tmp_path: Path
 ) -> None:
     """The shared template's publication, and the same warehouse after a run that restated a
-    file of 2022-06 (conftest's restated_publication, a copy of that template): the first
+    file of 2022-06 and added the stewards' comments (conftest's restated_publication, a copy
+    of that template): the first
     publication, read from the archive, renders byte for byte the report it rendered when it
     was current; the new current publication renders another."""
     _, template = published_readonly
@@ -39,6 +40,9 @@ def test_an_archived_publication_renders_the_same_report_after_a_restatement(
     again = write_report(paths.published_db, tmp_path / "a2.html", as_of, first, TODAY).read_text()
     restated = write_report(paths.published_db, tmp_path / "c2.html", as_of, None, TODAY).read_text()
     assert again == archived.read_text()
-    # The restated data shows: not only the publication's id and time differ.
+    # The current publication is the restating run's: its inbox's new comment on 1.1 (HTML,
+    # escaped) shows in its report and not in the archived one's.
+    comment = "Positive bevegelser &lt;script&gt;"
+    assert comment in restated and comment not in archived.read_text()
     assert without_publication(restated) != without_publication(archived.read_text())
     assert without_publication(again) == without_publication(archived.read_text())
