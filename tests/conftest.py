@@ -171,8 +171,8 @@ def warehouse_env(demo_inbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def publish_once(root: Path) -> RunOutcome:
     """One `run_pipeline()` of `<root>/inbox` into the warehouse `<root>/warehouse` (empty, or a
-    copy of a published one), recorded
-    in a fresh Dagster instance `<root>/dagster_home`, with no acceptances; its outcome."""
+    copy of a published one), recorded in a fresh Dagster instance `<root>/dagster_home`, with no
+    acceptances; its outcome."""
     from dagster_project.runner import run_pipeline
 
     with pytest.MonkeyPatch.context() as patch:
@@ -255,6 +255,17 @@ def gate_templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path
     return root / "inbox", root / "warehouse"
 
 
+def copy_published_template(root: Path, template: tuple[Path, Path]) -> tuple[Path, Path]:
+    """The published template's inbox and warehouse copied to `<root>/inbox` and `<root>/warehouse`
+    for a shared run on top of it; `<root>/published_before.sha256` is the template's publication."""
+    inbox, warehouse = root / "inbox", root / "warehouse"
+    shutil.copytree(template[0], inbox)
+    shutil.copytree(template[1], warehouse)
+    published = WarehousePaths(warehouse).published_db
+    (root / "published_before.sha256").write_text(hashlib.sha256(published.read_bytes()).hexdigest())
+    return inbox, warehouse
+
+
 def build_warned_publication(root: Path, template: tuple[Path, Path]) -> None:
     """A copy of the published template after one `ehelse run` on an inbox with two warnings, and
     it publishes: a negative count in helsenorge_bruk_2022-09.csv (line 6), quarantined at
@@ -265,11 +276,7 @@ def build_warned_publication(root: Path, template: tuple[Path, Path]) -> None:
     from dagster_project import cli
     from tests.integration.test_quality_gate import edit_usage
 
-    inbox, warehouse = root / "inbox", root / "warehouse"
-    shutil.copytree(template[0], inbox)
-    shutil.copytree(template[1], warehouse)
-    published = WarehousePaths(warehouse).published_db
-    (root / "published_before.sha256").write_text(hashlib.sha256(published.read_bytes()).hexdigest())
+    inbox, warehouse = copy_published_template(root, template)
 
     def negative(rows: list[list[str]]) -> None:
         rows[5][3] = "-12"
@@ -328,10 +335,7 @@ def build_refused_publication(root: Path, template: tuple[Path, Path]) -> None:
     template's publication."""
     from tests.integration.test_quality_gate import edit_usage, halve
 
-    shutil.copytree(template[0], root / "inbox")
-    shutil.copytree(template[1], root / "warehouse")
-    published = WarehousePaths(root / "warehouse").published_db
-    (root / "published_before.sha256").write_text(hashlib.sha256(published.read_bytes()).hexdigest())
+    copy_published_template(root, template)
     for month in ("2022-06", "2022-09"):
         edit_usage(root / "inbox", month, halve)
     record_outcome(root, publish_once(root))

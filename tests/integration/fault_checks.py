@@ -97,9 +97,12 @@ def restate(inbox: Path) -> Path:
     return restate_usage(inbox)
 
 
+RESTATED_USAGE = Path("helsenorge") / "helsenorge_bruk_2022-06.csv"  # the file restate_usage changes
+
+
 def restate_usage(inbox: Path) -> Path:
     """A changed version of an already loaded file: one municipality's visits in 2022-06, a little higher."""
-    path = inbox / "helsenorge" / "helsenorge_bruk_2022-06.csv"
+    path = inbox / RESTATED_USAGE
     lines = path.read_text(encoding="utf-8").splitlines()
     fields = lines[1].split(";")
     fields[3] = str(int(fields[3]) + 7)
@@ -274,7 +277,7 @@ def build_restated_publication(root: Path, template: tuple[Path, Path]) -> None:
     paths = WarehousePaths(warehouse)
     as_of = date.today().isoformat()
     record: dict = {"as_of": as_of, "publications_before": publication_count(paths.published_db)}
-    record["sha_before"] = ledger.sha256_of(inbox / "helsenorge" / "helsenorge_bruk_2022-06.csv")
+    record["sha_before"] = ledger.sha256_of(inbox / RESTATED_USAGE)
     record["restated"] = restate(inbox).name
     reader = subprocess.Popen(
         [sys.executable, "-c", READER_SCRIPT, str(warehouse)],
