@@ -7,6 +7,7 @@ last n categories of other dimensions), `from(code)`, `to(code)` and `range(code
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -43,13 +44,21 @@ class Cube:
 
     def cells(self):
         """(codes by dimension, value, withheld) of every cell that exists (a value or withheld)."""
-        sizes = self.size
-        for index, value in enumerate(self.values):
-            withheld = index in self.withheld
-            if value is None and not withheld:
-                continue
-            positions = np.unravel_index(index, sizes)
-            yield {d: self.codes[d][int(p)] for d, p in zip(self.ids, positions, strict=True)}, value, withheld
+        for codes, value, withheld in self.cell_codes():
+            yield dict(zip(self.ids, codes, strict=True)), value, withheld
+
+    @functools.cached_property
+    def present(self) -> list[int]:
+        """The indices of the cells that exist (a value or withheld), ascending: a cube of
+        measure x region x period is mostly periods a measure does not have."""
+        return sorted({i for i, value in enumerate(self.values) if value is not None} | self.withheld)
+
+    def cell_codes(self):
+        """(codes in the order of `ids`, value, withheld) of every cell that exists."""
+        positions = np.unravel_index(np.array(self.present, dtype=np.int64), self.size)
+        columns = [[self.codes[d][p] for p in axis.tolist()] for d, axis in zip(self.ids, positions, strict=True)]
+        for index, codes in zip(self.present, zip(*columns, strict=True), strict=True):
+            yield codes, self.values[index], index in self.withheld
 
 
 _FUNCTION = re.compile(r"^(top|bottom|from|to|range)\((.*)\)$", re.IGNORECASE)

@@ -90,7 +90,7 @@ def jsonstat_dataset(cube: Cube, publication: OpenPublication, lang: str = "no",
     """A JSON-stat 2.0 dataset; `sparse` writes values as an object keyed by index (for large files)."""
     dataset = _dataset_head(cube.data, publication, lang, cube.codes)
     if sparse:
-        dataset["value"] = {str(i): v for i, v in enumerate(cube.values) if v is not None or i in cube.withheld}
+        dataset["value"] = {str(i): cube.values[i] for i in cube.present}
     else:
         dataset["value"] = cube.values
     if cube.withheld:
@@ -137,9 +137,19 @@ def _csv_field(value, separator: str) -> str:
 
 def csv_text(cube: Cube, lang: str = "no", style: str = USE_CODES_AND_TEXTS, separator: str = ";") -> str:
     """SSB-style CSV: `;`, decimal comma, texts quoted, withheld as `:`, UTF-8 with BOM, CRLF."""
-    header, rows = table_rows(cube, lang, style)
+    header = [cube.data.dimension_label(d, lang) for d in cube.ids] + ["verdi" if lang == "no" else "value"]
+    # Each category's field once (a table of 5 years by municipality has ~270 000 rows).
+    fields = [
+        {code: _csv_field(_category_text(cube, d, code, lang, style), separator) for code in cube.codes[d]}
+        for d in cube.ids
+    ]
+    withheld_field = _csv_field(WITHHELD, separator)
     lines = [separator.join(_csv_field(h, separator) for h in header)]
-    lines += [separator.join(_csv_field(v, separator) for v in row) for row in rows]
+    lines += [
+        separator.join([*(f[c] for f, c in zip(fields, codes, strict=True)),
+                        withheld_field if withheld else _csv_field(value, separator)])
+        for codes, value, withheld in cube.cell_codes()
+    ]  # fmt: skip
     return CSV_BOM + "\r\n".join(lines) + "\r\n"
 
 

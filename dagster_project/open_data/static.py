@@ -47,8 +47,7 @@ def _write_all(publication: OpenPublication, folder: Path, base_url: str) -> Non
         cube = build_cube(data, select(data, {}, max_cells=math.inf))
         # Sparse values (an object by index) when most cells are empty: the dense cube of
         # measure x region x period is mostly periods a measure does not have.
-        filled = sum(v is not None for v in cube.values) + len(cube.withheld)
-        dataset = jsonstat_dataset(cube, publication, sparse=filled < len(cube.values) / 2)
+        dataset = jsonstat_dataset(cube, publication, sparse=len(cube.present) < len(cube.values) / 2)
         (folder / f"{table_id}.json").write_text(json.dumps(dataset, ensure_ascii=False), encoding="utf-8")
         (folder / f"{table_id}.csv").write_text(csv_text(cube), encoding="utf-8", newline="")
     (folder / CATALOG_FILE).write_text(catalog_turtle(publication, base_url), encoding="utf-8")

@@ -14,6 +14,14 @@ when that changes; known_current.parquet lists the meetings that knew the whole 
 meeting with no load by then has no row. The mart meeting_status reads them (staging
 source `known`).
 
+Most builds are not needed: a meeting's set of loads is usually the set the previous dbt build
+of the warehouse was computed from (the run after a meeting is the first to load something
+the meeting did not know). Each successful build on DuckDB leaves last_build.json (the
+project's fingerprint and a digest of its loads); when a build would compute exactly that, its
+statuses are copied from the working database's int_indicator_statuses_summarised instead, so
+a meeting costs a query, not a rebuild of the lookup history (issue 26). The record is removed
+before each build and written after it succeeds, so it never names a half-built table.
+
 Only the ledger's entries and each row's load_id are relied on, never the raw zone's file
 layout. A superseded version removed by retention (EHELSE_RAW_RETENTION_DAYS) cannot be read
 again: statuses computed before it was swept are kept while their fingerprint holds.
@@ -27,6 +35,7 @@ import logging
 import shutil
 import subprocess
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -50,6 +59,7 @@ COLUMNS = {
 }
 _DATA_STATUSES = ("loaded", "restated")  # entries whose rows can be current (ledger rule)
 _PROJECT_INPUTS = ("dbt_project.yml", "models", "macros", "seeds")
+LAST_BUILD_FILE = "last_build.json"  # what the working database's statuses were computed from
 
 
 @dataclass(frozen=True)
@@ -58,6 +68,7 @@ class KnownBuild:
 
     meetings: tuple[tuple[date, tuple[date, ...]], ...]
     fingerprint: str
+    loads: str  # loads_digest of the loads its meetings knew
 
     @property
     def known_on(self) -> date:
@@ -105,6 +116,11 @@ def meetings_by_date(zone: RawZone) -> dict[date, tuple[date, ...]]:
     return {meeting: tuple(sorted(status)) for meeting, status in sorted(dates.items())}
 
 
+def loads_digest(load_ids: Iterable[str]) -> str:
+    """One name for a set of loads, whatever their order."""
+    return hashlib.sha256(json.dumps(sorted(load_ids)).encode()).hexdigest()
+
+
 def data_loads(zone: RawZone) -> list[tuple[str, datetime]]:
     """(load_id, finished_at) of the ledger entries that brought rows (loaded or restated)."""
     con = duckdb.connect()
@@ -139,7 +155,8 @@ def plan_builds(
     builds = []
     for known, grouped in groups.items():
         described = [project, sorted(known), [(m.isoformat(), [d.isoformat() for d in s]) for m, s in grouped]]
-        builds.append(KnownBuild(tuple(grouped), hashlib.sha256(json.dumps(described).encode()).hexdigest()))
+        fingerprint = hashlib.sha256(json.dumps(described).encode()).hexdigest()
+        builds.append(KnownBuild(tuple(grouped), fingerprint, loads_digest(known)))
     return builds, current
 
 
@@ -208,30 +225,77 @@ def run_known_build(
         )
     con = duckdb.connect(str(scratch / "warehouse.duckdb"), read_only=True)
     try:
-        pairs = _values([(m, d, None, None, False) for m, dates in build.meetings for d in dates])
-        write_parquet(
-            con,
-            f"""
-            select pairs.known_on, pairs.as_of_date, statuses.indicator_id, statuses.status,
-                pairs.is_current_knowledge
-            from ({pairs}) as pairs
-            inner join intermediate.{STATUS_MODEL} as statuses on pairs.as_of_date = statuses.as_of_date
-            """,
-            _parquet(directory, build),
-            directory / "_tmp",
-        )
+        _write_statuses(con, build, directory, f"intermediate.{STATUS_MODEL}")
     finally:
         con.close()
     shutil.rmtree(scratch, ignore_errors=True)
     return time.monotonic() - started
 
 
+def remember_last_build(warehouse_dir: Path, zone: RawZone, project: str) -> None:
+    """After a successful dbt build on DuckDB: its statuses were computed from these loads."""
+    record = {"project": project, "loads": loads_digest(load_id for load_id, _ in data_loads(zone))}
+    directory = known_dir(warehouse_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / LAST_BUILD_FILE).write_text(json.dumps(record))
+
+
+def _last_build(directory: Path) -> dict[str, str] | None:
+    path = directory / LAST_BUILD_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def copy_from_last_build(build: KnownBuild, directory: Path, working_db: Path) -> bool:
+    """Write build's statuses from the working database's own (which the caller knows were
+    computed from the same loads and project); False when a status date is not in it."""
+    con = duckdb.connect(str(working_db), read_only=True)
+    try:
+        pairs = _values([(m, d, None, None, False) for m, dates in build.meetings for d in dates])
+        [(missing,)] = con.execute(
+            f"""
+            select count(*) from ({pairs}) as pairs
+            where not exists (
+                select 1 from intermediate.{STATUS_MODEL} as statuses where statuses.as_of_date = pairs.as_of_date
+            )
+            """
+        ).fetchall()
+        if missing:
+            return False
+        _write_statuses(con, build, directory, f"intermediate.{STATUS_MODEL}")
+    finally:
+        con.close()
+    return True
+
+
+def _write_statuses(con: duckdb.DuckDBPyConnection, build: KnownBuild, directory: Path, statuses: str) -> None:
+    """<directory>/known_<fingerprint>.parquet: the statuses as of build's status dates."""
+    pairs = _values([(m, d, None, None, False) for m, dates in build.meetings for d in dates])
+    write_parquet(
+        con,
+        f"""
+        select pairs.known_on, pairs.as_of_date, statuses.indicator_id, statuses.status,
+            pairs.is_current_knowledge
+        from ({pairs}) as pairs
+        inner join {statuses} as statuses on pairs.as_of_date = statuses.as_of_date
+        """,
+        _parquet(directory, build),
+        directory / "_tmp",
+    )
+
+
 def refresh_known_statuses(
-    warehouse_dir: Path, zone: RawZone, dbt_executable: str, dbt_project_dir: Path, dbt_vars: dict[str, object]
-) -> list[tuple[date, float]]:
+    warehouse_dir: Path,
+    working_db: Path,
+    zone: RawZone,
+    dbt_executable: str,
+    dbt_project_dir: Path,
+    dbt_vars: dict[str, object],
+) -> list[tuple[date, float, str]]:
     """Bring <warehouse>/known_status up to date with the meeting register and the ledger:
-    build what changed, drop what no meeting needs, and keep the zero-row schema file the
-    dbt source reads when there is nothing else. Returns (known_on, seconds) of each build run."""
+    compute what changed (copied from the previous build when it knew the same, else built),
+    drop what no meeting needs, and keep the zero-row schema file the dbt source reads when
+    there is nothing else. Returns (known_on, seconds, "copied" or "built") of each computed.
+    Call it just before the warehouse's dbt build: it forgets what the previous build knew."""
     directory = known_dir(warehouse_dir)
     directory.mkdir(parents=True, exist_ok=True)
     schema = directory / "_schema.parquet"
@@ -241,9 +305,8 @@ def refresh_known_statuses(
             write_parquet(con, empty_select(COLUMNS), schema, directory / "_tmp")
         finally:
             con.close()
-    builds, current = plan_builds(
-        meetings_by_date(zone), data_loads(zone), project_fingerprint(dbt_project_dir, dbt_vars)
-    )
+    project = project_fingerprint(dbt_project_dir, dbt_vars)
+    builds, current = plan_builds(meetings_by_date(zone), data_loads(zone), project)
     con = duckdb.connect()
     try:
         rows = [(m, d, None, None, True) for m, dates in current.items() for d in dates]
@@ -254,10 +317,20 @@ def refresh_known_statuses(
     for stale in directory.glob("known_*.parquet"):
         if stale.name not in wanted and stale.name != "known_current.parquet":
             stale.unlink()
+    last = _last_build(directory)
     ran = []
     for build in builds:
-        if not _parquet(directory, build).exists():
-            seconds = run_known_build(build, directory, dbt_executable, dbt_project_dir, dbt_vars)
-            log.info("statuses as known on %s computed in %.0f s", build.known_on, seconds)
-            ran.append((build.known_on, seconds))
+        if _parquet(directory, build).exists():
+            continue
+        started = time.monotonic()
+        same = last is not None and last == {"project": project, "loads": build.loads}
+        if same and working_db.exists() and copy_from_last_build(build, directory, working_db):
+            how = "copied"
+        else:
+            run_known_build(build, directory, dbt_executable, dbt_project_dir, dbt_vars)
+            how = "built"
+        seconds = time.monotonic() - started
+        log.info("statuses as known on %s %s in %.1f s", build.known_on, how, seconds)
+        ran.append((build.known_on, seconds, how))
+    (directory / LAST_BUILD_FILE).unlink(missing_ok=True)  # the build about to run replaces those statuses
     return ran

@@ -27,7 +27,7 @@ from dagster_project.settings import DBT_EXECUTABLE, DBT_PIPELINE_TARGET, DBT_PR
 from dagster_project.warehouse import spark_cluster, spark_outputs, working_db
 from dagster_project.warehouse.damaged import DamagedRawFile, damaged_file
 from dagster_project.warehouse.faults import resource_failure_in_output
-from dagster_project.warehouse.known_status import project_fingerprint, refresh_known_statuses
+from dagster_project.warehouse.known_status import project_fingerprint, refresh_known_statuses, remember_last_build
 
 _DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
 
@@ -213,10 +213,11 @@ def build_dbt_assets(project: DbtProject, pool: str) -> dg.AssetsDefinition:
             lookups_tested_from=first_unpublished_day(warehouse.paths), as_of_date=as_of.isoformat()
         )
         # What the warehouse knew on each meeting date, built first: meeting_status reads it.
-        for known_on, seconds in refresh_known_statuses(
-            warehouse.paths.root, warehouse.paths.raw_zone, DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_vars
+        paths = warehouse.paths
+        for known_on, seconds, how in refresh_known_statuses(
+            paths.root, paths.working_db, paths.raw_zone, DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_vars
         ):
-            context.log.info(f"statuses as known on {known_on} computed in {seconds:.0f} s")
+            context.log.info(f"statuses as known on {known_on} {how} in {seconds:.1f} s")
         unit_tests_stamp = dbt_tests.unit_tests_stamp(
             warehouse.dbt_target, project_fingerprint(DBT_PROJECT_DIR, dbt_vars), DBT_PROJECT_DIR / "profiles.yml"
         )
@@ -243,6 +244,9 @@ def build_dbt_assets(project: DbtProject, pool: str) -> dg.AssetsDefinition:
             # gate and the publication read (warehouse/spark_outputs.py).
             with warehouse.connect() as con:
                 spark_outputs.register_in_working_db(warehouse.paths, con)
+        if warehouse.engine == "duckdb" and invocation.is_successful():
+            # The next run's meetings may have known exactly what this build did.
+            remember_last_build(paths.root, paths.raw_zone, project_fingerprint(DBT_PROJECT_DIR, dbt_vars))
         yield from with_row_counts(context, warehouse, events)
         # The publication step reports how many tests guarded it.
         run_results = invocation.get_artifact("run_results.json")

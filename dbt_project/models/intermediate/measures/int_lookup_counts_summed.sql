@@ -1,3 +1,6 @@
+{{ config(materialized='table') }}
+-- A table, not a view: its readers (the measures' union, its tests and GX suite) would
+-- each sum the daily lookups again, and those grow with the history (issue 26).
 -- 4.2.2: lookups per week on average over the period (indicators.md): the
 -- period's lookup events (numerator) over its weeks (days / 7, denominator),
 -- per month, per year once the year's 31 December is in the data (a partial
