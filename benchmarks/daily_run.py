@@ -27,8 +27,9 @@ run computes no "as known" statuses (decisions.md, "The daily run over five year
 
 Writing five years of national history takes about half an hour: it is written once into
 <data>/<label>-history and kept while its days and volume hold (`--prepare` writes it and stops,
-so it can be written while the machine is busy); each measured run starts from a hard-linked
-copy of its raw zone.
+so it can be written while the machine is busy; pass the same --day to both, or the next day's
+default rewrites it); each measured run starts from a hard-linked copy of its raw zone, and
+"history_written_seconds" is the time it took when it was written.
 
 Targets (printed met/missed): the daily run at --years <= 1.2x the run at 1 month; the
 daily run <= 4x its floor + the fixed cost. Do not run the full size on a busy machine:
@@ -328,7 +329,9 @@ def main() -> None:
         "1 month": one_history(args.data, "month", month_ago, new_day, args.lookups_per_day),
         f"{args.years:g} years": one_history(args.data, "years", years_ago, new_day, args.lookups_per_day),
     }
-    fixed = fixed_costs(env_for(args.data / "years" / "inbox-daily", args.data / "years" / "warehouse", args.data))
+    fixed = fixed_costs(
+        env_for(args.data / "years-history" / "inbox-daily", args.data / "years" / "warehouse", args.data)
+    )
     years = f"{args.years:g} years"
     short, long = results["1 month"]["daily_run"]["seconds"], results[years]["daily_run"]["seconds"]
     fixed_total = round(sum(fixed.values()), 2)

@@ -232,9 +232,13 @@ def run_known_build(
     return time.monotonic() - started
 
 
-def remember_last_build(warehouse_dir: Path, zone: RawZone, project: str) -> None:
-    """After a successful dbt build on DuckDB: its statuses were computed from these loads."""
-    record = {"project": project, "loads": loads_digest(load_id for load_id, _ in data_loads(zone))}
+def build_record(zone: RawZone, project: str) -> dict[str, str]:
+    """What a dbt build about to start computes its statuses from: taken before it starts."""
+    return {"project": project, "loads": loads_digest(load_id for load_id, _ in data_loads(zone))}
+
+
+def remember_last_build(warehouse_dir: Path, record: dict[str, str]) -> None:
+    """After a successful dbt build of the whole project on DuckDB (build_record before it)."""
     directory = known_dir(warehouse_dir)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / LAST_BUILD_FILE).write_text(json.dumps(record))

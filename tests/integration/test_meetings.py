@@ -13,9 +13,11 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
+from dagster_project.defs import build_defs
 from dagster_project.presentation.meeting import AmbiguousMeeting
 from dagster_project.presentation.report import roadmap_summary, write_report
 from dagster_project.runner import run_pipeline
@@ -127,6 +129,14 @@ def test_a_restatement_after_a_meeting_changes_as_of_and_leaves_as_known(
     assert outcome.ok and outcome.published, outcome.message
     # The meeting knew exactly what the previous build did: its statuses are that build's, not rebuilt.
     assert f"statuses as known on {today} copied" in caplog.text
+    record = known_status.known_dir(warehouse) / known_status.LAST_BUILD_FILE
+    assert record.exists()
+    # One mart rebuilt from the UI leaves the other models as they were: it leaves no record.
+    mart = dg.AssetKey(["marts", "goal_summary"])
+    with dg.DagsterInstance.get() as instance:
+        job = build_defs(Settings.from_env()).resolve_implicit_job_def_def_for_assets([mart])
+        assert job.execute_in_process(instance=instance, asset_selection=[mart]).success
+    assert not record.exists()
 
     ledger_dates = duckdb.sql(
         f"select status, cast(timezone('UTC', finished_at) as date) from read_parquet("

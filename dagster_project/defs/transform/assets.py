@@ -27,7 +27,12 @@ from dagster_project.settings import DBT_EXECUTABLE, DBT_PIPELINE_TARGET, DBT_PR
 from dagster_project.warehouse import spark_cluster, spark_outputs, working_db
 from dagster_project.warehouse.damaged import DamagedRawFile, damaged_file
 from dagster_project.warehouse.faults import resource_failure_in_output
-from dagster_project.warehouse.known_status import project_fingerprint, refresh_known_statuses, remember_last_build
+from dagster_project.warehouse.known_status import (
+    build_record,
+    project_fingerprint,
+    refresh_known_statuses,
+    remember_last_build,
+)
 
 _DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
 
@@ -223,6 +228,7 @@ def build_dbt_assets(project: DbtProject, pool: str) -> dg.AssetsDefinition:
         )
         unit_tests_passed = dbt_tests.unit_tests_already_passed(warehouse.paths.unit_tests_passed, unit_tests_stamp)
         skip_unit_tests = dbt_tests.SKIP_UNIT_TESTS if unit_tests_passed else ()
+        built_from = build_record(paths.raw_zone, project_fingerprint(DBT_PROJECT_DIR, dbt_vars))
         invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars), *skip_unit_tests], context=context)
         # dagster-dbt's fetch_row_counts() keeps dbt-duckdb's connection open in this
         # process, which then refuses our own connections to the file; count here instead.
@@ -244,9 +250,10 @@ def build_dbt_assets(project: DbtProject, pool: str) -> dg.AssetsDefinition:
             # gate and the publication read (warehouse/spark_outputs.py).
             with warehouse.connect() as con:
                 spark_outputs.register_in_working_db(warehouse.paths, con)
-        if warehouse.engine == "duckdb" and invocation.is_successful():
-            # The next run's meetings may have known exactly what this build did.
-            remember_last_build(paths.root, paths.raw_zone, project_fingerprint(DBT_PROJECT_DIR, dbt_vars))
+        if warehouse.engine == "duckdb" and not context.is_subset and invocation.is_successful():
+            # The next run's meetings may have known exactly what this build did (a subset, as
+            # from the UI, leaves the other models as they were: no record).
+            remember_last_build(paths.root, built_from)
         yield from with_row_counts(context, warehouse, events)
         # The publication step reports how many tests guarded it.
         run_results = invocation.get_artifact("run_results.json")
