@@ -258,8 +258,9 @@ def written_history(data: Path, label: str, first_day: date, new_day: date, per_
     history = data / f"{label}-history"
     marker = history / "written.json"
     wanted = {"first_day": first_day.isoformat(), "new_day": new_day.isoformat(), "lookups_per_day": per_day}
-    if marker.exists() and json.loads(marker.read_text())["params"] == wanted:
-        return history, json.loads(marker.read_text())["seconds"]
+    written = json.loads(marker.read_text()) if marker.exists() else None
+    if written is not None and written["params"] == wanted:
+        return history, written["seconds"]
     shutil.rmtree(history, ignore_errors=True)
     history.mkdir(parents=True)
     days = [first_day + timedelta(days=i) for i in range((new_day - first_day).days)]

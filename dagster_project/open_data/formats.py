@@ -107,10 +107,15 @@ def _category_text(cube: Cube, dim: str, code: str, lang: str, style: str) -> st
     return label
 
 
+def _header(cube: Cube, lang: str) -> list[str]:
+    """The long table's header: one column per dimension, then the value."""
+    return [cube.data.dimension_label(d, lang) for d in cube.ids] + ["verdi" if lang == "no" else "value"]
+
+
 def table_rows(cube: Cube, lang: str = "no", style: str = USE_CODES_AND_TEXTS) -> tuple[list[str], list[list]]:
     """Header and rows of the long table: one column per dimension and the value; only the cells
     that exist (a figure or withheld); a withheld cell's value is WITHHELD."""
-    header = [cube.data.dimension_label(d, lang) for d in cube.ids] + ["verdi" if lang == "no" else "value"]
+    header = _header(cube, lang)
     rows = [
         [_category_text(cube, d, codes[d], lang, style) for d in cube.ids] + [WITHHELD if withheld else value]
         for codes, value, withheld in cube.cells()
@@ -137,7 +142,7 @@ def _csv_field(value, separator: str) -> str:
 
 def csv_text(cube: Cube, lang: str = "no", style: str = USE_CODES_AND_TEXTS, separator: str = ";") -> str:
     """SSB-style CSV: `;`, decimal comma, texts quoted, withheld as `:`, UTF-8 with BOM, CRLF."""
-    header = [cube.data.dimension_label(d, lang) for d in cube.ids] + ["verdi" if lang == "no" else "value"]
+    header = _header(cube, lang)
     # Each category's field once (a table of 5 years by municipality has ~270 000 rows).
     fields = [
         {code: _csv_field(_category_text(cube, d, code, lang, style), separator) for code in cube.codes[d]}

@@ -71,6 +71,11 @@ class KnownBuild:
     loads: str  # loads_digest of the loads its meetings knew
 
     @property
+    def pairs(self) -> str:
+        """Its (meeting, status date) pairs as a select of COLUMNS, statuses left empty."""
+        return _values([(m, d, None, None, False) for m, dates in self.meetings for d in dates])
+
+    @property
     def known_on(self) -> date:
         """The last of its meeting dates: the build's known_on and as-of date."""
         return max(meeting for meeting, _ in self.meetings)
@@ -225,20 +230,23 @@ def run_known_build(
         )
     con = duckdb.connect(str(scratch / "warehouse.duckdb"), read_only=True)
     try:
-        _write_statuses(con, build, directory, f"intermediate.{STATUS_MODEL}")
+        _write_statuses(con, build, directory)
     finally:
         con.close()
     shutil.rmtree(scratch, ignore_errors=True)
     return time.monotonic() - started
 
 
-def build_record(zone: RawZone, project: str) -> dict[str, str]:
-    """What a dbt build about to start computes its statuses from: taken before it starts."""
-    return {"project": project, "loads": loads_digest(load_id for load_id, _ in data_loads(zone))}
+@dataclass(frozen=True)
+class Refreshed:
+    """What refresh_known_statuses did, and what the build about to run computes from."""
+
+    computed: list[tuple[date, float, str]]  # (known_on, seconds, "copied" or "built")
+    record: dict[str, str]  # the project's fingerprint and loads_digest: remember_last_build after the build
 
 
 def remember_last_build(warehouse_dir: Path, record: dict[str, str]) -> None:
-    """After a successful dbt build of the whole project on DuckDB (build_record before it)."""
+    """After a successful dbt build of the whole project on DuckDB (Refreshed.record, taken before it)."""
     directory = known_dir(warehouse_dir)
     directory.mkdir(parents=True, exist_ok=True)
     (directory / LAST_BUILD_FILE).write_text(json.dumps(record))
@@ -254,10 +262,9 @@ def copy_from_last_build(build: KnownBuild, directory: Path, working_db: Path) -
     computed from the same loads and project); False when a status date is not in it."""
     con = duckdb.connect(str(working_db), read_only=True)
     try:
-        pairs = _values([(m, d, None, None, False) for m, dates in build.meetings for d in dates])
         [(missing,)] = con.execute(
             f"""
-            select count(*) from ({pairs}) as pairs
+            select count(*) from ({build.pairs}) as pairs
             where not exists (
                 select 1 from intermediate.{STATUS_MODEL} as statuses where statuses.as_of_date = pairs.as_of_date
             )
@@ -265,22 +272,22 @@ def copy_from_last_build(build: KnownBuild, directory: Path, working_db: Path) -
         ).fetchall()
         if missing:
             return False
-        _write_statuses(con, build, directory, f"intermediate.{STATUS_MODEL}")
+        _write_statuses(con, build, directory)
     finally:
         con.close()
     return True
 
 
-def _write_statuses(con: duckdb.DuckDBPyConnection, build: KnownBuild, directory: Path, statuses: str) -> None:
-    """<directory>/known_<fingerprint>.parquet: the statuses as of build's status dates."""
-    pairs = _values([(m, d, None, None, False) for m, dates in build.meetings for d in dates])
+def _write_statuses(con: duckdb.DuckDBPyConnection, build: KnownBuild, directory: Path) -> None:
+    """<directory>/known_<fingerprint>.parquet: the statuses as of build's status dates, from the
+    status model of the database con opened (a scratch build's or the working database)."""
     write_parquet(
         con,
         f"""
         select pairs.known_on, pairs.as_of_date, statuses.indicator_id, statuses.status,
             pairs.is_current_knowledge
-        from ({pairs}) as pairs
-        inner join {statuses} as statuses on pairs.as_of_date = statuses.as_of_date
+        from ({build.pairs}) as pairs
+        inner join intermediate.{STATUS_MODEL} as statuses on pairs.as_of_date = statuses.as_of_date
         """,
         _parquet(directory, build),
         directory / "_tmp",
@@ -294,12 +301,12 @@ def refresh_known_statuses(
     dbt_executable: str,
     dbt_project_dir: Path,
     dbt_vars: dict[str, object],
-) -> list[tuple[date, float, str]]:
+) -> Refreshed:
     """Bring <warehouse>/known_status up to date with the meeting register and the ledger:
     compute what changed (copied from the previous build when it knew the same, else built),
     drop what no meeting needs, and keep the zero-row schema file the dbt source reads when
-    there is nothing else. Returns (known_on, seconds, "copied" or "built") of each computed.
-    Call it just before the warehouse's dbt build: it forgets what the previous build knew."""
+    there is nothing else. Call it just before the warehouse's dbt build: it forgets what the
+    previous build knew, and returns what this one computes from (Refreshed.record)."""
     directory = known_dir(warehouse_dir)
     directory.mkdir(parents=True, exist_ok=True)
     schema = directory / "_schema.parquet"
@@ -310,7 +317,8 @@ def refresh_known_statuses(
         finally:
             con.close()
     project = project_fingerprint(dbt_project_dir, dbt_vars)
-    builds, current = plan_builds(meetings_by_date(zone), data_loads(zone), project)
+    loads = data_loads(zone)
+    builds, current = plan_builds(meetings_by_date(zone), loads, project)
     con = duckdb.connect()
     try:
         rows = [(m, d, None, None, True) for m, dates in current.items() for d in dates]
@@ -337,4 +345,4 @@ def refresh_known_statuses(
         log.info("statuses as known on %s %s in %.1f s", build.known_on, how, seconds)
         ran.append((build.known_on, seconds, how))
     (directory / LAST_BUILD_FILE).unlink(missing_ok=True)  # the build about to run replaces those statuses
-    return ran
+    return Refreshed(ran, {"project": project, "loads": loads_digest(load_id for load_id, _ in loads)})

@@ -165,8 +165,8 @@ def test_a_restatement_after_a_meeting_changes_as_of_and_leaves_as_known(
     ]
     copied_rows = duckdb.sql(f"select * from read_parquet('{copied}') order by all").fetchall()
     copied.unlink()
-    computed = known_status.refresh_known_statuses(
+    refreshed = known_status.refresh_known_statuses(
         warehouse, paths.working_db, paths.raw_zone, DBT_EXECUTABLE, DBT_PROJECT_DIR, Settings.from_env().dbt_vars()
     )
-    assert [(known_on, how) for known_on, _, how in computed] == [(today, "built")]
+    assert [(known_on, how) for known_on, _, how in refreshed.computed] == [(today, "built")]
     assert duckdb.sql(f"select * from read_parquet('{copied}') order by all").fetchall() == copied_rows

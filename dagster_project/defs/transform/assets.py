@@ -27,12 +27,7 @@ from dagster_project.settings import DBT_EXECUTABLE, DBT_PIPELINE_TARGET, DBT_PR
 from dagster_project.warehouse import spark_cluster, spark_outputs, working_db
 from dagster_project.warehouse.damaged import DamagedRawFile, damaged_file
 from dagster_project.warehouse.faults import resource_failure_in_output
-from dagster_project.warehouse.known_status import (
-    build_record,
-    project_fingerprint,
-    refresh_known_statuses,
-    remember_last_build,
-)
+from dagster_project.warehouse.known_status import refresh_known_statuses, remember_last_build
 
 _DBT_INPUTS = ("dbt_project.yml", "profiles.yml", "models", "seeds", "macros", "tests")
 
@@ -219,16 +214,16 @@ def build_dbt_assets(project: DbtProject, pool: str) -> dg.AssetsDefinition:
         )
         # What the warehouse knew on each meeting date, built first: meeting_status reads it.
         paths = warehouse.paths
-        for known_on, seconds, how in refresh_known_statuses(
+        refreshed = refresh_known_statuses(
             paths.root, paths.working_db, paths.raw_zone, DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_vars
-        ):
+        )
+        for known_on, seconds, how in refreshed.computed:
             context.log.info(f"statuses as known on {known_on} {how} in {seconds:.1f} s")
         unit_tests_stamp = dbt_tests.unit_tests_stamp(
-            warehouse.dbt_target, project_fingerprint(DBT_PROJECT_DIR, dbt_vars), DBT_PROJECT_DIR / "profiles.yml"
+            warehouse.dbt_target, refreshed.record["project"], DBT_PROJECT_DIR / "profiles.yml"
         )
         unit_tests_passed = dbt_tests.unit_tests_already_passed(warehouse.paths.unit_tests_passed, unit_tests_stamp)
         skip_unit_tests = dbt_tests.SKIP_UNIT_TESTS if unit_tests_passed else ()
-        built_from = build_record(paths.raw_zone, project_fingerprint(DBT_PROJECT_DIR, dbt_vars))
         invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars), *skip_unit_tests], context=context)
         # dagster-dbt's fetch_row_counts() keeps dbt-duckdb's connection open in this
         # process, which then refuses our own connections to the file; count here instead.
@@ -253,7 +248,7 @@ def build_dbt_assets(project: DbtProject, pool: str) -> dg.AssetsDefinition:
         if warehouse.engine == "duckdb" and not context.is_subset and invocation.is_successful():
             # The next run's meetings may have known exactly what this build did (a subset, as
             # from the UI, leaves the other models as they were: no record).
-            remember_last_build(paths.root, built_from)
+            remember_last_build(paths.root, refreshed.record)
         yield from with_row_counts(context, warehouse, events)
         # The publication step reports how many tests guarded it.
         run_results = invocation.get_artifact("run_results.json")

@@ -21,8 +21,8 @@ renamed as (
         cast(period as date) as lookup_date,
         cast(tidspunkt as {{ type_timestamp_tz() }}) as looked_up_at,
         cast(oppslag_id as {{ type_uuid() }}) as lookup_id,
-        -- Stored as text; a UUID is 16 bytes to the 36 characters' heap string, which halves the
-        -- table and the month's distinct-patient count over it (int_lookup_patients_counted).
+        -- Stored as text; a UUID is 16 bytes to the 36 characters' heap string, in this table and
+        -- in the month's distinct-patient count over it (int_lookup_patients_counted).
         cast(hpr_pseudonym as {{ type_uuid() }}) as personnel_pseudonym,
         cast(patient_pseudonym as {{ type_uuid() }}) as patient_pseudonym,
         virksomhet_orgnr as organisation_number,
