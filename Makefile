@@ -118,8 +118,8 @@ docs: $(STAMP)
 bench: $(STAMP) $(SPARK_STAMP)
 	$(BIN)/python benchmarks/ingest_kjernejournal.py
 	$(BIN)/python benchmarks/national_year.py
-	$(BIN)/python benchmarks/open_data_load.py
 	$(BIN)/python benchmarks/demo_run.py
+	$(BIN)/python benchmarks/open_data_load.py --warehouse data/bench/demo/warehouse
 	$(BIN)/python benchmarks/daily_run.py
 	$(BIN)/python benchmarks/spark_cluster.py
 

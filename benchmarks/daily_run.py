@@ -27,8 +27,8 @@ run computes no "as known" statuses (decisions.md, "The daily run over five year
 
 Writing five years of national history takes about half an hour: it is written once into
 <data>/<label>-history and kept while its days and volume hold (`--prepare` writes it and stops,
-so it can be written while the machine is busy; pass the same --day to both, or the next day's
-default rewrites it); each measured run starts from a hard-linked copy of its raw zone, and
+so it can be written while the machine is busy). Without --day the new day is the kept history's,
+so `make bench` on a later day reuses it; each measured run starts from a hard-linked copy of its raw zone, and
 "history_written_seconds" is the time it took when it was written.
 
 Targets (printed met/missed): the daily run at --years <= 1.2x the run at 1 month; the
@@ -274,6 +274,14 @@ def written_history(data: Path, label: str, first_day: date, new_day: date, per_
     return history, seconds
 
 
+def kept_history_day(data: Path) -> date | None:
+    """The new day the kept long history was written for, so a later run reuses it."""
+    marker = data / "years-history" / "written.json"
+    if not marker.exists():
+        return None
+    return date.fromisoformat(json.loads(marker.read_text())["params"]["new_day"])
+
+
 def one_history(data: Path, label: str, first_day: date, new_day: date, per_day: int) -> dict:
     history, written = written_history(data, label, first_day, new_day, per_day)
     root = data / label
@@ -313,11 +321,13 @@ def main() -> None:
     parser.add_argument(
         "--day",
         type=date.fromisoformat,
-        help="the new day (default: yesterday, so its month is open and not folded: compaction.DATA_GRACE_DAYS)",
+        help="the new day (default: the kept history's, else yesterday, so its month is open and not folded:"
+        " compaction.DATA_GRACE_DAYS)",
     )
     parser.add_argument("--prepare", action="store_true", help="write the histories (kept) and stop")
+    parser.add_argument("--keep-warehouses", action="store_true", help="keep the measured warehouses")
     args = parser.parse_args()
-    new_day = args.day or date.today() - timedelta(days=1)
+    new_day = args.day or kept_history_day(args.data) or date.today() - timedelta(days=1)
     args.data.mkdir(parents=True, exist_ok=True)
     print(f"daily run on {new_day}, {args.lookups_per_day} lookups a day")
     month_ago = date.fromisoformat(f"{shift_months(month_of(new_day), -1)}-{min(new_day.day, 28):02d}")
@@ -366,6 +376,11 @@ def main() -> None:
         )  # fmt: skip
     )
     print(f"\nfigures in {out}")
+    if not args.keep_warehouses:
+        # The histories stay for the next run; the measured copies (a 21 GB working database at
+        # 5 years) would leave the rest of `make bench` short of disk.
+        for label in ("month", "years"):
+            shutil.rmtree(args.data / label, ignore_errors=True)
 
 
 if __name__ == "__main__":

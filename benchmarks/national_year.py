@@ -441,6 +441,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "bench", help="fixture and warehouses")
     parser.add_argument("--no-history", action="store_true", help="skip the month-by-month history (step 6)")
+    parser.add_argument("--keep-warehouses", action="store_true", help="keep the measured warehouses")
     parser.add_argument("--mode", choices=["lower-bound", "contract-floor", "noop-breakdown"], help=argparse.SUPPRESS)
     parser.add_argument("--inbox", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--warehouse", type=Path, help=argparse.SUPPRESS)
@@ -549,6 +550,11 @@ def main() -> None:
     out = data / "national_year.json"
     out.write_text(json.dumps(figures, indent=2))
     print(f"figures: {out}")
+    if not args.keep_warehouses:
+        # The fixture stays for the next run; the measured warehouses would leave the rest of
+        # `make bench` (the daily run's 5-year working database) short of disk.
+        shutil.rmtree(data / "year", ignore_errors=True)
+        shutil.rmtree(data / "history", ignore_errors=True)
 
 
 def _memory_gb() -> int:
