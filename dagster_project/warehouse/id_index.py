@@ -67,46 +67,56 @@ def write_ids(
     return path
 
 
+# Runs stop merging at this many keys (256 MB): the last merges of a year's first load would
+# otherwise hold the whole batch twice (73 million keys), while probing a few more runs costs little.
+RUN_CAP = 1 << 25
+
+
 class BatchIndex:
     """The keys of the versions committed during one batch of loads of a feed, in memory, so
     a batch of N files (a first load: a year of days) checks each file against the others in
     O(log N) rather than reading the batch's index files again for every file. Sorted runs
-    merged like a log-structured tree: about log2(N) runs, each probed by binary search.
+    merged like a log-structured tree (up to RUN_CAP keys a run), each probed by binary search.
 
-    `before` is the current load of each period when the batch began: the index on disk
-    answers for those (one streamed read per file, never held in memory)."""
+    Only the keys are held (8 bytes each): which version holds a key that matches is read
+    from the batch's index files on disk, since a match is rare (a repeat, or a 64-bit
+    collision). `before` is the current load of each period when the batch began: the index
+    on disk answers for those (one streamed read per file, never held in memory)."""
 
-    def __init__(self, before: dict[str, str]) -> None:
+    def __init__(self, before: dict[str, str], run_cap: int = RUN_CAP) -> None:
         self.before = dict(before)
-        self.refs: list[tuple[str, str]] = []  # (load_id, period) of each version added
-        self.runs: list[tuple[np.ndarray, np.ndarray]] = []  # (sorted keys, index into refs)
+        self.run_cap = run_cap
+        self.added: dict[str, str] = {}  # load_id -> period of each version added
+        self.runs: list[np.ndarray] = []  # sorted keys, largest run first
 
     def add(self, keys: np.ndarray, load_id: str, period: str) -> None:
-        self.refs.append((load_id, period))
-        run = (np.sort(keys.astype(np.uint64)), np.full(len(keys), len(self.refs) - 1, dtype=np.int32))
-        while self.runs and len(self.runs[-1][0]) <= len(run[0]):
-            keys_before, refs_before = self.runs.pop()
-            merged = np.concatenate([keys_before, run[0]])
-            order = np.argsort(merged, kind="stable")
-            run = (merged[order], np.concatenate([refs_before, run[1]])[order])
+        self.added[load_id] = period
+        if not len(keys):
+            return
+        run = np.sort(keys.astype(np.uint64))
+        while self.runs and len(self.runs[-1]) <= len(run) and len(self.runs[-1]) + len(run) <= self.run_cap:
+            run = np.concatenate([self.runs.pop(), run])
+            run.sort(kind="stable")  # two sorted runs: a merge, in place
         self.runs.append(run)
 
-    def matches(self, keys: np.ndarray, period: str) -> list[tuple[int, str, str]]:
-        """(position in keys, load_id, period) of each key an added version of another period holds."""
-        found = []
-        for run_keys, run_refs in self.runs:
-            at = np.searchsorted(run_keys, keys)
-            inside = at < len(run_keys)
-            hit = np.flatnonzero(inside & (run_keys[np.minimum(at, len(run_keys) - 1)] == keys))
-            for position in hit:
-                load_id, other_period = self.refs[run_refs[at[position]]]
-                if other_period != period:
-                    found.append((int(position), load_id, other_period))
-        return found
+    def held(self, keys: np.ndarray) -> np.ndarray:
+        """Positions in keys of the keys that some added version holds (of any period)."""
+        # Probed in key order: each binary search then starts where the last one ended, in
+        # memory the cache still holds (random order: ~20 cache misses per key and run).
+        order = np.argsort(keys)
+        probe = keys[order].astype(np.uint64)
+        hit = np.zeros(len(keys), dtype=bool)
+        for run in self.runs:
+            at = np.minimum(np.searchsorted(run, probe), len(run) - 1)
+            hit[order] |= run[at] == probe
+        return np.flatnonzero(hit)
+
+    def loads_of_other_periods(self, period: str) -> set[str]:
+        return {load_id for load_id, other in self.added.items() if other != period}
 
     @property
     def periods(self) -> set[str]:
-        return {period for _, period in self.refs}
+        return set(self.added.values())
 
 
 def keys_of(con: duckdb.DuckDBPyConnection, path: Path) -> np.ndarray:
@@ -124,35 +134,32 @@ def repeats(
 ) -> list[Repeat]:
     """Ids of select_sql (the new version of `period`) that the current version of another
     period holds: the versions current before the batch through the index on disk, those
-    loaded in the batch through `batch`."""
+    loaded in the batch through `batch` (and their index files for the rare key it holds)."""
     key = KEY_SQL.format(column=column)
     con.execute(
         f"create or replace temp table new_ids as select distinct {column} as id, {key} as id_key from ({select_sql})"
     )
     try:
-        candidates = _on_disk(zone, con, table, period, batch)
-        new = con.execute("select id, id_key from new_ids").fetchnumpy()
-        candidates += [
-            (str(new["id"][position]), load_id, other)
-            for position, load_id, other in batch.matches(new["id_key"], period)
-        ]
+        before = {load_id for p, load_id in batch.before.items() if p != period and p not in batch.periods}
+        candidates = _in_index_files(zone, con, table, before)
+        held = batch.held(con.execute("select id_key from new_ids").fetchnumpy()["id_key"])
+        if len(held):
+            candidates += _in_index_files(zone, con, table, batch.loads_of_other_periods(period))
         return _confirmed(zone, con, table, column, candidates)
     finally:
         con.execute("drop table if exists new_ids")
 
 
-def _on_disk(
-    zone: RawZone, con: duckdb.DuckDBPyConnection, table: str, period: str, batch: BatchIndex
+def _in_index_files(
+    zone: RawZone, con: duckdb.DuckDBPyConnection, table: str, loads: set[str]
 ) -> list[tuple[str, str, str]]:
-    """Key matches of new_ids in the index files of the versions current before the batch
-    (other periods, and none the batch has restated since)."""
-    others = {load_id for p, load_id in batch.before.items() if p != period and p not in batch.periods}
-    # A version's own file is read only when it is current; a compacted file holds many.
-    files = [f for f in _files(zone, table) if Path(f).name.startswith(COMPACTED_PREFIX) or Path(f).stem in others]
-    if not others or not files:
+    """(id, load_id, period) of each key match of new_ids in the index files of the given loads."""
+    # A version's own file is read only when it is one of them; a compacted file holds many.
+    files = [f for f in _files(zone, table) if Path(f).name.startswith(COMPACTED_PREFIX) or Path(f).stem in loads]
+    if not loads or not files:
         return []
     con.execute(
-        "create or replace temp table other_loads as select unnest(cast(? as varchar[])) as load_id", [sorted(others)]
+        "create or replace temp table other_loads as select unnest(cast(? as varchar[])) as load_id", [sorted(loads)]
     )
     try:
         return con.execute(
