@@ -27,9 +27,10 @@ run computes no "as known" statuses (decisions.md, "The daily run over five year
 
 Writing five years of national history takes about half an hour: it is written once into
 <data>/<label>-history and kept while its days and volume hold (`--prepare` writes it and stops,
-so it can be written while the machine is busy). Without --day the new day is the kept history's,
-so `make bench` on a later day reuses it; each measured run starts from a hard-linked copy of its raw zone, and
-"history_written_seconds" is the time it took when it was written.
+so it can be written while the machine is busy). Without --day the new day is the kept history's
+while it is in yesterday's month, so `make bench` later that month reuses it. Each measured run
+starts from a hard-linked copy of its raw zone, and "history_written_seconds" is the time it
+took when it was written.
 
 Targets (printed met/missed): the daily run at --years <= 1.2x the run at 1 month; the
 daily run <= 4x its floor + the fixed cost. Do not run the full size on a busy machine:
@@ -274,12 +275,14 @@ def written_history(data: Path, label: str, first_day: date, new_day: date, per_
     return history, seconds
 
 
-def kept_history_day(data: Path) -> date | None:
-    """The new day the kept long history was written for, so a later run reuses it."""
+def kept_history_day(data: Path, yesterday: date) -> date | None:
+    """The new day the kept long history was written for, so a later run reuses it, while that
+    day's month is yesterday's: a closed month would be folded by the measured run's sweep."""
     marker = data / "years-history" / "written.json"
     if not marker.exists():
         return None
-    return date.fromisoformat(json.loads(marker.read_text())["params"]["new_day"])
+    kept = date.fromisoformat(json.loads(marker.read_text())["params"]["new_day"])
+    return kept if month_of(kept) == month_of(yesterday) else None
 
 
 def one_history(data: Path, label: str, first_day: date, new_day: date, per_day: int) -> dict:
@@ -321,13 +324,14 @@ def main() -> None:
     parser.add_argument(
         "--day",
         type=date.fromisoformat,
-        help="the new day (default: the kept history's, else yesterday, so its month is open and not folded:"
-        " compaction.DATA_GRACE_DAYS)",
+        help="the new day (default: the kept history's if in yesterday's month, else yesterday: its month"
+        " must be open, not folded; compaction.DATA_GRACE_DAYS)",
     )
     parser.add_argument("--prepare", action="store_true", help="write the histories (kept) and stop")
     parser.add_argument("--keep-warehouses", action="store_true", help="keep the measured warehouses")
     args = parser.parse_args()
-    new_day = args.day or kept_history_day(args.data) or date.today() - timedelta(days=1)
+    yesterday = date.today() - timedelta(days=1)
+    new_day = args.day or kept_history_day(args.data, yesterday) or yesterday
     args.data.mkdir(parents=True, exist_ok=True)
     print(f"daily run on {new_day}, {args.lookups_per_day} lookups a day")
     month_ago = date.fromisoformat(f"{shift_months(month_of(new_day), -1)}-{min(new_day.day, 28):02d}")

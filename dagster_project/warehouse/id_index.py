@@ -87,7 +87,7 @@ class BatchIndex:
         self.before = dict(before)
         self.run_cap = run_cap
         self.added: dict[str, str] = {}  # load_id -> period of each version added
-        self.runs: list[np.ndarray] = []  # sorted keys, largest run first
+        self.runs: list[np.ndarray] = []  # each a run of sorted keys
 
     def add(self, keys: np.ndarray, load_id: str, period: str) -> None:
         self.added[load_id] = period
@@ -141,21 +141,27 @@ def repeats(
     )
     try:
         before = {load_id for p, load_id in batch.before.items() if p != period and p not in batch.periods}
-        candidates = _in_index_files(zone, con, table, before)
+        candidates = _in_index_files(zone, con, table, before, compacted=True)
         held = batch.held(con.execute("select id_key from new_ids").fetchnumpy()["id_key"])
         if len(held):
-            candidates += _in_index_files(zone, con, table, batch.loads_of_other_periods(period))
+            # The batch's versions have files of their own: compaction waits for the feed's lock.
+            others = batch.loads_of_other_periods(period)
+            candidates += _in_index_files(zone, con, table, others, compacted=False)
         return _confirmed(zone, con, table, column, candidates)
     finally:
         con.execute("drop table if exists new_ids")
 
 
 def _in_index_files(
-    zone: RawZone, con: duckdb.DuckDBPyConnection, table: str, loads: set[str]
+    zone: RawZone, con: duckdb.DuckDBPyConnection, table: str, loads: set[str], compacted: bool
 ) -> list[tuple[str, str, str]]:
-    """(id, load_id, period) of each key match of new_ids in the index files of the given loads."""
-    # A version's own file is read only when it is one of them; a compacted file holds many.
-    files = [f for f in _files(zone, table) if Path(f).name.startswith(COMPACTED_PREFIX) or Path(f).stem in loads]
+    """(id, load_id, period) of each key match of new_ids in the index files of the given loads
+    (with `compacted`, also in the folded files, which hold many)."""
+    files = [
+        f
+        for f in _files(zone, table)
+        if Path(f).stem in loads or (compacted and Path(f).name.startswith(COMPACTED_PREFIX))
+    ]
     if not loads or not files:
         return []
     con.execute(
